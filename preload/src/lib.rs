@@ -1,0 +1,1 @@
+//! libpyrewrite.so (to be built by the preload issue).

@@ -1,0 +1,122 @@
+//! The contract between `libpyrewrite.so` (inside every process of a build) and
+//! the `pyrewrite` driver: the environment variables that start a session, and
+//! the JSON event sent for every exec.
+//!
+//! Both sides depend on this crate and nothing else defines these names, so a
+//! field or a variable cannot drift between the writer and the reader.
+//!
+//! | piece | why it lives here |
+//! |---|---|
+//! | [`env`] names | the driver sets them, the preload reads and restores them |
+//! | [`Event`] | the preload writes one JSON line per exec, the driver parses it |
+//! | [`Action`] | same words as `pyrewrite explain --json`, so logs and explain agree |
+
+use serde::{Deserialize, Serialize};
+
+/// Environment variables of a pyrewrite session.
+pub mod env {
+    /// Path of the target profile (JSON) used to rewrite compiler calls.
+    pub const TARGET: &str = "PYREWRITE_TARGET";
+    /// `rewrite` (default) or `trace` (rewrite nothing, only report).
+    pub const MODE: &str = "PYREWRITE_MODE";
+    /// Unix socket of a listening driver; one connection per event.
+    pub const SOCKET: &str = "PYREWRITE_SOCKET";
+    /// JSON-lines file that events are appended to when no socket is set.
+    pub const EVENTS: &str = "PYREWRITE_EVENTS";
+    /// Any non-empty value: the preload explains itself on stderr.
+    pub const DEBUG: &str = "PYREWRITE_DEBUG";
+    /// Absolute path of libpyrewrite.so, restored into `LD_PRELOAD` when a
+    /// build step replaces the environment.
+    pub const PRELOAD: &str = "PYREWRITE_PRELOAD";
+    /// Every variable that must survive `env -i` and friends.
+    pub const SESSION_VARS: &[&str] = &[TARGET, MODE, SOCKET, EVENTS, DEBUG, PRELOAD];
+}
+
+/// What happened to an exec; the same words `pyrewrite explain --json` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Ran unchanged.
+    Passthrough,
+    /// Ran as `new_argv` instead.
+    Rewrite,
+    /// Answered by pyrewrite itself (fixed stdout and exit code), nothing ran.
+    Answer,
+    /// Refused with a message and an exit code, nothing ran.
+    Refuse,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Passthrough => "passthrough",
+            Action::Rewrite => "rewrite",
+            Action::Answer => "answer",
+            Action::Refuse => "refuse",
+        }
+    }
+}
+
+/// One exec seen by the preload, reported before the process image is replaced.
+///
+/// Byte strings that are not UTF-8 are converted lossily: the event log is for
+/// people and tools, the exec itself always uses the exact bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub pid: i32,
+    pub ppid: i32,
+    pub cwd: String,
+    /// The libc entry point that was called: `execve`, `posix_spawnp`, `system`, ...
+    pub function: String,
+    /// The program path as resolved for the exec (after PATH search).
+    pub path: String,
+    /// The original argv.
+    pub argv: Vec<String>,
+    pub action: Action,
+    /// What ran instead; `None` unless `action` is `rewrite`.
+    pub new_argv: Option<Vec<String>>,
+    /// The tool the rules recognised (`cc`, `c++`, `ar`, `ld`, ...), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    /// Why the rules decided as they did (for answer/refuse, and notable rewrites).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Unix time in seconds.
+    pub time: f64,
+}
+
+impl Event {
+    /// One line of JSON, newline-terminated, as written to sockets and logs.
+    pub fn to_json_line(&self) -> String {
+        let mut s = serde_json::to_string(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_round_trips_and_uses_explain_words() {
+        let e = Event {
+            pid: 10,
+            ppid: 1,
+            cwd: "/src".into(),
+            function: "execve".into(),
+            path: "/usr/bin/gcc".into(),
+            argv: vec!["gcc".into(), "-c".into(), "a.c".into()],
+            action: Action::Rewrite,
+            new_argv: Some(vec!["/usr/bin/emcc".into(), "-c".into(), "a.c".into()]),
+            tool: Some("cc".into()),
+            reason: None,
+            time: 1.5,
+        };
+        let line = e.to_json_line();
+        assert!(line.ends_with('\n'));
+        assert!(line.contains("\"action\":\"rewrite\""));
+        let back: Event = serde_json::from_str(line.trim_end()).unwrap();
+        assert_eq!(back, e);
+    }
+}
