@@ -1,16 +1,177 @@
 //! `pyrewrite target ...`: create target profiles.
+//!
+//! `from-pyodide` derives everything offline from a Pyodide distribution:
+//! the platform tag and Python version from its lock file, `EXT_SUFFIX` and
+//! the C type sizes from its sysconfigdata, and a target include dir built
+//! from the host's CPython headers of the same minor version with
+//! `pyconfig.h` regenerated (see docs/target.md).
 
+use anyhow::{bail, Context, Result};
+use pyrewrite_rules::Target;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+#[path = "target/dist.rs"]
+mod dist;
+#[path = "target/headers.rs"]
+mod headers;
+#[path = "target/pyconfig.rs"]
+mod pyconfig;
+#[path = "target/sysconfig.rs"]
+mod sysconfig;
+#[path = "target/tools.rs"]
+mod tools;
 
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// Derive a target profile from a Pyodide distribution directory.
+    /// Derive a target profile from a Pyodide distribution, offline.
+    ///
+    /// DIR is the npm package (`node_modules/pyodide`, holding
+    /// `python_stdlib.zip` and `repodata.json`/`pyodide-lock.json`) or a
+    /// cross-build environment (`xbuildenv` or `xbuildenv/pyodide-root`, holding
+    /// `Makefile.envs`). For the npm package, a wasm32 CPython include dir is
+    /// generated from the host's headers of the same minor version with
+    /// `pyconfig.h` regenerated from Pyodide's sysconfigdata; it is cached
+    /// (keyed by a hash of all inputs) in --cache-dir. All paths written to the
+    /// profile are absolute.
     FromPyodide {
         /// The Pyodide distribution (e.g. node_modules/pyodide).
-        dir: std::path::PathBuf,
+        dir: PathBuf,
+        /// Host CPython include dir to copy (default: /usr/include/pythonX.Y,
+        /// /usr/local/include/pythonX.Y, or what pythonX.Y / python3 report;
+        /// an exact patch-version match is preferred).
+        #[arg(long, value_name = "DIR")]
+        host_include: Option<PathBuf>,
+        /// The emcc to use (default: emcc on PATH, then $EMSDK/upstream/emscripten/emcc).
+        /// em++, emar and emranlib are taken from the same directory.
+        #[arg(long, value_name = "PATH")]
+        emcc: Option<PathBuf>,
+        /// Where the generated include dir is kept (default: the output's directory).
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+        /// The target profile to write (JSON).
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
     },
 }
 
-pub fn main(_c: Command) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("target: not built yet")
+pub fn main(c: Command) -> Result<ExitCode> {
+    match c {
+        Command::FromPyodide {
+            dir,
+            host_include,
+            emcc,
+            cache_dir,
+            output,
+        } => {
+            let output = std::path::absolute(&output)?;
+            let cache = match cache_dir {
+                Some(d) => std::path::absolute(d)?,
+                None => output.parent().unwrap_or(Path::new("/")).to_path_buf(),
+            };
+            let tools = tools::resolve(
+                emcc.as_deref(),
+                std::env::var("PATH").ok().as_deref(),
+                std::env::var("EMSDK").ok().as_deref(),
+            )?;
+            let target = from_pyodide(&dir, host_include.as_deref(), tools, &cache)?;
+            write_atomically(&output, &(serde_json::to_string_pretty(&target)? + "\n"))?;
+            eprintln!(
+                "pyrewrite: wrote {} (Python {}, {}, {})",
+                output.display(),
+                target.python_version,
+                target.platform_tag,
+                target.ext_suffix
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn from_pyodide(
+    dir: &Path,
+    host_include: Option<&Path>,
+    tools: tools::Tools,
+    cache: &Path,
+) -> Result<Target> {
+    let dist = dist::read(dir)?;
+    let vars = sysconfig::parse_build_time_vars(&dist.sysconfig_text)
+        .map_err(|e| anyhow::anyhow!("{}: cannot parse: {e}", dist.sysconfig_origin))?;
+    let get_str = |k: &str| {
+        vars.get(k)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .with_context(|| format!("{}: no string {k}", dist.sysconfig_origin))
+    };
+    let version = get_str("VERSION")?;
+    let ext_suffix = get_str("EXT_SUFFIX")?;
+    if !dist.python_full_version.starts_with(&format!("{version}.")) {
+        bail!(
+            "{}: VERSION {version} disagrees with the distribution's Python {}",
+            dist.sysconfig_origin,
+            dist.python_full_version
+        );
+    }
+    let void_p = vars.get("SIZEOF_VOID_P").and_then(|v| v.as_int());
+    if void_p != Some(4) {
+        bail!(
+            "{}: SIZEOF_VOID_P is {void_p:?}, not 4: not a wasm32 build",
+            dist.sysconfig_origin
+        );
+    }
+
+    let include =
+        match &dist.shipped_include {
+            Some(shipped) => std::path::absolute(shipped)?,
+            None => {
+                let host = headers::find_host_include(host_include, &dist.python_full_version)?;
+                let generated = headers::generate(
+                    cache,
+                    &host,
+                    &vars,
+                    &dist.sysconfig_origin,
+                    &dist.sysconfig_text,
+                )?;
+                eprintln!(
+                "pyrewrite: {} include dir {} (CPython {} headers from {}; pyconfig.h: {} macros \
+                 from the target, {} differ from the host)",
+                if generated.created { "generated" } else { "reused" },
+                generated.include.display(),
+                host.version,
+                host.dir.display(),
+                generated.stats.from_target,
+                generated.stats.changed
+            );
+                generated.include
+            }
+        };
+
+    let path_string = |p: PathBuf| p.to_string_lossy().into_owned();
+    Ok(Target {
+        emcc: path_string(tools.emcc),
+        emxx: path_string(tools.emxx),
+        emar: path_string(tools.emar),
+        emranlib: path_string(tools.emranlib),
+        python_version: version,
+        python_include: Some(path_string(include)),
+        platform_tag: dist.platform_tag,
+        ext_suffix,
+        ..Target::default()
+    })
+}
+
+/// Write to a temporary file next to `path`, then rename over it.
+fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("{}: cannot create directory", dir.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("target"),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, text).with_context(|| format!("{}: cannot write", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))
 }
