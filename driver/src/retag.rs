@@ -1,14 +1,155 @@
-//! `pyrewrite retag`: turn a natively tagged wheel into a wasm32 one.
+//! `pyrewrite retag`: turn natively built wheels into wasm32 ones. The work
+//! is in [`crate::wheel`]; this module is the command line around it.
 
+use crate::wheel::{self, Outcome, Provenance, RetagReport};
+use anyhow::{Context, Result};
+use pyrewrite_rules::Target;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// Retag natively built wheels as wasm32 after checking every extension is a side module.
+///
+/// For each WHEEL: every shared object in it (`*.so`, `*.so.N`) must be a wasm
+/// side module (wasm magic, then the `dylink.0` section first); a native ELF
+/// or an `emcc -shared` object file without -sSIDE_MODULE=1 is an error naming
+/// the member. RECORD must match the contents; unsafe paths (absolute, `..`),
+/// duplicate names and damaged zips are refused. Nothing is written for a
+/// wheel that fails.
+///
+/// A wheel that passes is written anew into --out as
+/// NAME-VERSION[-BUILD]-PYTHON-ABI-PLATFORM.whl with only PLATFORM replaced by
+/// the target's tag (python and abi tags, including abi3, stay); extension
+/// modules named with a host suffix (.cpython-311-x86_64-linux-gnu.so) get the
+/// target's suffix (.cpython-311-wasm32-emscripten.so), while .abi3.so and
+/// plain .so keep their names (the target's importer accepts both); WHEEL
+/// gets the new Tag lines and Root-Is-Purelib: false; RECORD is regenerated.
+/// All other bytes, timestamps and permissions are kept: the same input gives
+/// the same output. The file appears atomically (temp file + rename).
+///
+/// The input wheel is never modified or deleted. A wheel without shared
+/// objects (e.g. py3-none-any), or one already retagged, is left as it is
+/// (copied unchanged into --out when that is another directory).
+///
+/// Exit status: 0 all wheels done; 1 warnings with --strict; 2 a wheel failed
+/// (the others are still processed).
 #[derive(clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct Args {
     /// Wheels to retag.
-    #[arg(required = true)]
-    pub wheels: Vec<std::path::PathBuf>,
+    #[arg(required = true, value_name = "WHEEL")]
+    pub wheels: Vec<PathBuf>,
+    /// Target profile (JSON, see `pyrewrite target`); gives the platform tag
+    /// and extension suffix. Default: the built-in Pyodide 0.23 profile
+    /// (emscripten_3_1_32_wasm32, .cpython-311-wasm32-emscripten.so).
+    #[arg(long, value_name = "FILE")]
+    pub target: Option<PathBuf>,
+    /// Platform tag to use instead of the profile's, e.g.
+    /// pyemscripten_2025_0_wasm32 (PEP 783) or pyodide_2024_0_wasm32.
+    #[arg(long, value_name = "TAG")]
+    pub platform_tag: Option<String>,
+    /// Directory for the new wheels (created if missing). Default: next to
+    /// each input wheel.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Session event log (JSON lines, as written by `pyrewrite run`):
+    /// warn about every shared object that no rewritten link produced.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+    /// Treat warnings as failures (exit 1).
+    #[arg(long)]
+    pub strict: bool,
 }
 
-pub fn main(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("retag: not built yet")
+pub fn main(args: Args) -> Result<ExitCode> {
+    let mut target = load_target(args.target.as_deref())?;
+    if let Some(tag) = &args.platform_tag {
+        target.platform_tag = tag.clone();
+    }
+    wheel::filename::check_platform_tag(&target.platform_tag)?;
+    let provenance = match &args.events {
+        Some(path) => {
+            let (p, skipped) = Provenance::load(path)?;
+            if skipped > 0 {
+                eprintln!(
+                    "pyrewrite: warning: {}: skipped {skipped} line(s) that are not events",
+                    path.display()
+                );
+            }
+            Some(p)
+        }
+        None => None,
+    };
+
+    let (mut failed, mut warned) = (false, false);
+    for input in &args.wheels {
+        let out_dir = match &args.out {
+            Some(d) => d.clone(),
+            None => input
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf(),
+        };
+        match wheel::retag_wheel(input, &target, &out_dir, provenance.as_ref()) {
+            Ok(report) => {
+                print_report(&report);
+                warned |= !report.warnings.is_empty();
+            }
+            Err(e) => {
+                eprintln!("pyrewrite: error: {e:#}");
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(2)
+    } else if warned && args.strict {
+        eprintln!("pyrewrite: warnings are fatal with --strict");
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn load_target(path: Option<&Path>) -> Result<Target> {
+    let Some(path) = path else {
+        return Ok(Target::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read target profile {}", path.display()))?;
+    Target::from_json(&text)
+        .with_context(|| format!("target profile {} is not valid", path.display()))
+}
+
+fn print_report(r: &RetagReport) {
+    let input = r.input.display();
+    let output = r.output.display();
+    let copied = if r.output != r.input {
+        format!(" (copied to {output})")
+    } else {
+        String::new()
+    };
+    match r.outcome {
+        Outcome::Retagged => {
+            println!("retagged {input} -> {output}");
+            for (old, new) in &r.renamed {
+                println!("  renamed {old} -> {new}");
+            }
+        }
+        Outcome::NoExtensions => {
+            println!("left as it is (no extension modules): {input}{copied}")
+        }
+        Outcome::AlreadyTarget => {
+            println!(
+                "left as it is (already {}): {input}{copied}",
+                r.platform_tag
+            )
+        }
+    }
+    if !r.side_modules.is_empty() {
+        println!("  {} side module(s) checked", r.side_modules.len());
+    }
+    for w in &r.warnings {
+        eprintln!("pyrewrite: warning: {input}: {w}");
+    }
 }
