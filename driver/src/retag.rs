@@ -7,33 +7,36 @@ use pyrewrite_rules::Target;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Retag natively built wheels as wasm32 after checking every extension is a side module.
-///
-/// For each WHEEL: every shared object in it (`*.so`, `*.so.N`) must be a wasm
-/// side module (wasm magic, then the `dylink.0` section first); a native ELF
-/// or an `emcc -shared` object file without -sSIDE_MODULE=1 is an error naming
-/// the member. RECORD must match the contents; unsafe paths (absolute, `..`),
-/// duplicate names and damaged zips are refused. Nothing is written for a
-/// wheel that fails.
-///
-/// A wheel that passes is written anew into --out as
-/// NAME-VERSION[-BUILD]-PYTHON-ABI-PLATFORM.whl with only PLATFORM replaced by
-/// the target's tag (python and abi tags, including abi3, stay); extension
-/// modules named with a host suffix (.cpython-311-x86_64-linux-gnu.so) get the
-/// target's suffix (.cpython-311-wasm32-emscripten.so), while .abi3.so and
-/// plain .so keep their names (the target's importer accepts both); WHEEL
-/// gets the new Tag lines and Root-Is-Purelib: false; RECORD is regenerated.
-/// All other bytes, timestamps and permissions are kept: the same input gives
-/// the same output. The file appears atomically (temp file + rename).
-///
-/// The input wheel is never modified or deleted. A wheel without shared
-/// objects (e.g. py3-none-any), or one already retagged, is left as it is
-/// (copied unchanged into --out when that is another directory).
-///
-/// Exit status: 0 all wheels done; 1 warnings with --strict; 2 a wheel failed
-/// (the others are still processed).
+/// Shown by `pyrewrite retag --help` after the options (the one-line
+/// summary is the subcommand's doc in main.rs).
+const LONG_HELP: &str = "\
+For each WHEEL: every shared object in it (`*.so`, `*.so.N`) must be a wasm\n\
+side module (wasm magic, then the `dylink.0` section first); a native ELF\n\
+or an `emcc -shared` object file without -sSIDE_MODULE=1 is an error naming\n\
+the member. RECORD must match the contents; unsafe paths (absolute, `..`),\n\
+duplicate names and damaged zips are refused. Nothing is written for a\n\
+wheel that fails.\n\
+\n\
+A wheel that passes is written anew into --out as\n\
+NAME-VERSION[-BUILD]-PYTHON-ABI-PLATFORM.whl with only PLATFORM replaced by\n\
+the target's tag (python and abi tags, including abi3, stay); extension\n\
+modules named with a host suffix (.cpython-311-x86_64-linux-gnu.so) get the\n\
+target's suffix (.cpython-311-wasm32-emscripten.so), while .abi3.so and\n\
+plain .so keep their names (the target's importer accepts both); WHEEL\n\
+gets the new Tag lines and Root-Is-Purelib: false; RECORD is regenerated.\n\
+All other bytes, timestamps and permissions are kept: the same input gives\n\
+the same output. The file appears atomically (temp file + rename).\n\
+\n\
+The input wheel is never modified or deleted. A wheel without shared\n\
+objects (e.g. py3-none-any), or one already retagged, is left as it is\n\
+(copied unchanged into --out when that is another directory).\n\
+\n\
+Exit status: 0 all wheels done; 1 warnings with --strict; 2 a wheel failed\n\
+(the others are still processed).\n\
+";
+
 #[derive(clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_long_help = LONG_HELP)]
 pub struct Args {
     /// Wheels to retag.
     #[arg(required = true, value_name = "WHEEL")]

@@ -111,6 +111,13 @@ fn retag(
     let dest = out_dir.join(&plan.file_name);
     let output = match plan.outcome {
         Outcome::Retagged => {
+            if same_file(input, &dest) {
+                bail!(
+                    "already tagged {} but its contents need retagging, and the output would \
+                     replace it; the input is never modified: choose another output directory",
+                    target.platform_tag
+                );
+            }
             write::write_wheel(&mut archive, &plan.entries, &dest)?;
             dest
         }

@@ -432,3 +432,31 @@ fn output_parses_with_packaging_and_passes_zipfile_test() {
 }
 
 use std::process::Command;
+
+#[test]
+fn a_target_tagged_wheel_needing_renames_never_overwrites_its_input() {
+    let dir = tempdir().unwrap();
+    let m = with_record(
+        DIST,
+        members(
+            DIST,
+            &["cp311-cp311-emscripten_3_1_32_wasm32"],
+            Some((&format!("demo/_fast{HOST_SUFFIX}"), side_module())),
+        ),
+    );
+    let input = write_zip(
+        &dir.path()
+            .join("demo-1.0-cp311-cp311-emscripten_3_1_32_wasm32.whl"),
+        &m,
+    );
+    let before = std::fs::read(&input).unwrap();
+    let err = format!(
+        "{:#}",
+        retag_wheel(&input, &target(), dir.path(), None).unwrap_err()
+    );
+    assert!(err.contains("choose another output directory"), "{err}");
+    assert_eq!(std::fs::read(&input).unwrap(), before);
+    let r = retag_wheel(&input, &target(), &dir.path().join("out"), None).unwrap();
+    assert_eq!(r.outcome, Outcome::Retagged);
+    assert_eq!(r.renamed.len(), 1);
+}
