@@ -161,3 +161,92 @@ impl Verdict {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `\0asm` version 1 followed by `sections`.
+    fn module(sections: &[u8]) -> Vec<u8> {
+        let mut m = b"\0asm\x01\0\0\0".to_vec();
+        m.extend_from_slice(sections);
+        m
+    }
+
+    /// A custom section (id 0) named `name` with `payload`.
+    fn custom(name: &str, payload: &[u8]) -> Vec<u8> {
+        let mut body = vec![name.len() as u8];
+        body.extend_from_slice(name.as_bytes());
+        body.extend_from_slice(payload);
+        let mut s = vec![0, body.len() as u8];
+        s.extend(body);
+        s
+    }
+
+    #[test]
+    fn emcc_side_module_reads_its_dylink0_metadata() {
+        let Verdict::SideModule(m) = inspect(&super::super::fixtures::side_module()) else {
+            panic!("emcc -sSIDE_MODULE=1 output not recognised");
+        };
+        assert!(!m.legacy_dylink);
+        assert!(m.needed.is_empty());
+    }
+
+    #[test]
+    fn dylink0_with_needed_libraries() {
+        // subsection 2 (WASM_DYLINK_NEEDED): one entry "libz.so".
+        let mut payload = vec![2, 9, 1, 7];
+        payload.extend_from_slice(b"libz.so");
+        let v = inspect(&module(&custom("dylink.0", &payload)));
+        let Verdict::SideModule(m) = v else {
+            panic!("{v:?}")
+        };
+        assert_eq!(m.needed, ["libz.so"]);
+    }
+
+    #[test]
+    fn legacy_dylink_is_accepted_as_pyodide_does() {
+        let v = inspect(&module(&custom("dylink", &[0, 0, 0, 0, 0])));
+        assert_eq!(
+            v,
+            Verdict::SideModule(SideModule {
+                legacy_dylink: true,
+                ..Default::default()
+            })
+        );
+        assert_eq!(v.problem("m.so"), None);
+    }
+
+    #[test]
+    fn dylink_must_be_the_first_section() {
+        // A type section (one `() -> ()` type), then dylink.0.
+        let mut bytes = module(&[1, 4, 1, 0x60, 0, 0]);
+        bytes.extend(custom("dylink.0", &[]));
+        let v = inspect(&bytes);
+        assert_eq!(
+            v,
+            Verdict::WasmWithoutDylink {
+                first_section: "the type section".into()
+            }
+        );
+        assert!(v
+            .problem("m.so")
+            .unwrap()
+            .contains("first section is the type section"));
+    }
+
+    #[test]
+    fn objects_elf_and_garbage_are_told_apart() {
+        let obj = inspect(&super::super::fixtures::relocatable_object());
+        assert_eq!(obj, Verdict::RelocatableObject);
+        assert_eq!(
+            inspect(&super::super::fixtures::elf_shared_object()),
+            Verdict::NativeElf
+        );
+        assert!(matches!(inspect(b"MZ\x90\0"), Verdict::Unknown { .. }));
+        assert!(matches!(
+            inspect(b"\0asm\x01\0\0\0\x00\x7f"),
+            Verdict::BrokenWasm { .. }
+        ));
+    }
+}
