@@ -174,15 +174,15 @@ pub(crate) fn decide(
     let present = |flag: &str| s.present.contains(&flag.as_bytes());
     if compiles {
         trailing.extend(flags::WERROR.iter().copied().filter(|f| !present(f)));
-        if !present("-fPIC") {
-            trailing.push("-fPIC");
-        }
         let extra = if cxx {
             &target.cxxflags
         } else {
             &target.cflags
         };
         trailing.extend(extra.iter().map(String::as_str));
+        if !present("-fPIC") && !extra.iter().any(|f| f == "-fPIC") {
+            trailing.push("-fPIC");
+        }
     }
     if links {
         trailing.extend(target.ldflags.iter().map(String::as_str));

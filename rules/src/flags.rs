@@ -14,7 +14,7 @@
 //! | `-s` | dropped | strip at link: removes the wasm target_features section |
 //! | `-z X`, `-zX` | dropped | ELF linker keywords (`-z defs` forbids the undefined symbols a side module needs) |
 //! | `-B…compiler_compat` | dropped | conda's host linker wrapper dir |
-//! | `-L/usr…`, `-L/lib…`, host Python lib dirs | dropped | host libraries are x86_64 ELF; wasm-ld would find them first |
+//! | `-L/usr…`, `-L/lib…`, host Python lib dirs (`<prefix>/lib` of a profile `host_python_includes` entry, pyenv's `…/.pyenv/versions/V/lib`, `…/lib/pythonX.Y/config-…`) | dropped | host libraries are x86_64 ELF; wasm-ld would find them first |
 //! | `-I`/`-isystem`/`-idirafter`/`-iquote` `/usr/include…`, `/usr/local/include…` | dropped | host glibc/x86 headers would shadow Emscripten's sysroot |
 //! | host Python include (`…/include/python3.N[abi]`, or listed in the profile) | replaced by the target's | the host `pyconfig.h` describes x86_64 (8-byte `long`): wrong ABI |
 //! | `-lgcc`, `-lgcc_s`, `-lgcc_eh`, `-lutil`, `-lpython*` | dropped | no such wasm libraries (wasm-ld: unable to find library); a side module gets libpython's symbols from the Pyodide runtime |
@@ -212,7 +212,11 @@ pub(crate) fn is_host_lib_dir(dir: &[u8], python_prefixes: &[&[u8]]) -> bool {
         return true;
     }
     if let Some(prefix) = dir.strip_suffix(b"/lib") {
-        if python_prefixes.contains(&prefix) {
+        // The profile's host Python prefixes, and pyenv's layout.
+        let pyenv = prefix
+            .windows(b"/.pyenv/versions/".len())
+            .any(|w| w == b"/.pyenv/versions/");
+        if python_prefixes.contains(&prefix) || pyenv {
             return true;
         }
     }
