@@ -412,7 +412,7 @@ fn output_parses_with_packaging_and_passes_zipfile_test() {
         .unwrap();
     assert!(
         out.status.success(),
-        "packaging refused {name}: {}",
+        "packaging (pip install packaging) refused {name}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(
