@@ -61,6 +61,12 @@ pub struct Args {
     /// Treat warnings as failures (exit 1).
     #[arg(long)]
     pub strict: bool,
+    /// Print one JSON object per wheel on stdout instead of text:
+    /// {"input", "output", "outcome": "retagged"|"no_extensions"|"already_target",
+    /// "platform_tag", "renamed": [[old, new]], "side_modules", "warnings"},
+    /// or {"input", "error"} for a wheel that failed.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn main(args: Args) -> Result<ExitCode> {
@@ -68,7 +74,7 @@ pub fn main(args: Args) -> Result<ExitCode> {
     if let Some(tag) = &args.platform_tag {
         target.platform_tag = tag.clone();
     }
-    wheel::filename::check_platform_tag(&target.platform_tag)?;
+    wheel::check_target(&target)?;
     let provenance = match &args.events {
         Some(path) => {
             let (p, skipped) = Provenance::load(path)?;
@@ -95,10 +101,18 @@ pub fn main(args: Args) -> Result<ExitCode> {
         };
         match wheel::retag_wheel(input, &target, &out_dir, provenance.as_ref()) {
             Ok(report) => {
-                print_report(&report);
+                if args.json {
+                    println!("{}", serde_json::to_string(&report)?);
+                } else {
+                    print_report(&report);
+                }
                 warned |= !report.warnings.is_empty();
             }
             Err(e) => {
+                if args.json {
+                    let line = serde_json::json!({"input": input, "error": format!("{e:#}")});
+                    println!("{line}");
+                }
                 eprintln!("pyrewrite: error: {e:#}");
                 failed = true;
             }

@@ -246,3 +246,40 @@ fn output_unpacks_with_the_wheel_tool() {
         .join(format!("unpacked/demo-1.0/demo/_fast{TARGET_SUFFIX}"));
     assert_eq!(std::fs::read(so).unwrap(), side_module());
 }
+
+#[test]
+fn json_output_describes_each_wheel() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = native_tagged_wheel(dir.path(), side_module());
+    let missing = dir.path().join("gone-1.0-py3-none-any.whl");
+    let r = pyrewrite(&["retag", "--json", s(&good), s(&missing)]);
+    assert_eq!(r.status.code(), Some(2));
+    let lines: Vec<serde_json::Value> = text(&r.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", text(&r.stdout));
+    assert_eq!(lines[0]["outcome"], "retagged");
+    assert_eq!(lines[0]["platform_tag"], "emscripten_3_1_32_wasm32");
+    assert_eq!(
+        lines[0]["renamed"][0][1],
+        format!("demo/_fast{TARGET_SUFFIX}")
+    );
+    assert_eq!(lines[1]["input"], s(&missing));
+    assert!(lines[1]["error"].as_str().unwrap().contains("cannot read"));
+}
+
+#[test]
+fn a_target_profile_with_a_bad_suffix_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = native_tagged_wheel(dir.path(), side_module());
+    let profile = dir.path().join("t.json");
+    std::fs::write(&profile, r#"{"ext_suffix": "wasm"}"#).unwrap();
+    let r = pyrewrite(&["retag", s(&input), "--target", s(&profile)]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(
+        text(&r.stderr).contains("target ext_suffix \"wasm\" is not an extension suffix"),
+        "{}",
+        text(&r.stderr)
+    );
+}

@@ -31,7 +31,8 @@ use write::Entry;
 pub use provenance::Provenance;
 
 /// What retagging did with a wheel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// A new wheel was written for the target.
     Retagged,
@@ -42,7 +43,7 @@ pub enum Outcome {
     AlreadyTarget,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct RetagReport {
     pub input: PathBuf,
     /// The wheel to install on the target: the new wheel, a byte-for-byte
@@ -103,7 +104,7 @@ fn retag(
     out_dir: &Path,
     provenance: Option<&Provenance>,
 ) -> Result<RetagReport> {
-    filename::check_platform_tag(&target.platform_tag)?;
+    check_target(target)?;
     let mut archive = WheelArchive::open(input)?;
     let plan = plan(&mut archive, target, provenance)?;
     std::fs::create_dir_all(out_dir)
@@ -141,6 +142,19 @@ fn retag(
         side_modules: plan.side_modules,
         warnings: plan.warnings,
     })
+}
+
+/// The target fields retagging uses must make valid names.
+pub fn check_target(target: &Target) -> Result<()> {
+    filename::check_platform_tag(&target.platform_tag)?;
+    let s = &target.ext_suffix;
+    if !(s.starts_with('.') && s.ends_with(".so") && s.len() > 3 && !s.contains('/')) {
+        bail!(
+            "target ext_suffix {s:?} is not an extension suffix like \
+             .cpython-311-wasm32-emscripten.so"
+        );
+    }
+    Ok(())
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

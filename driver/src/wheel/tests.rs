@@ -460,3 +460,40 @@ fn a_target_tagged_wheel_needing_renames_never_overwrites_its_input() {
     assert_eq!(r.outcome, Outcome::Retagged);
     assert_eq!(r.renamed.len(), 1);
 }
+
+#[test]
+fn shared_objects_anywhere_are_checked_and_only_host_suffixes_renamed() {
+    let dir = tempdir().unwrap();
+    let mut m = members(DIST, &["cp311-cp311-linux_x86_64"], None);
+    let platlib = format!("demo-1.0.data/platlib/_x{HOST_SUFFIX}");
+    m.insert(0, ("demo.libs/libhelper.so.1".into(), side_module()));
+    m.insert(0, (platlib.clone(), side_module()));
+    m.insert(0, ("demo/_plain.so".into(), side_module()));
+    let input = write_zip(
+        &dir.path().join("demo-1.0-cp311-cp311-linux_x86_64.whl"),
+        &with_record(DIST, m),
+    );
+    let r = retag_wheel(&input, &target(), &dir.path().join("out"), None).unwrap();
+    assert_eq!(
+        r.side_modules,
+        [
+            "demo/_plain.so",
+            platlib.as_str(),
+            "demo.libs/libhelper.so.1"
+        ]
+    );
+    assert_eq!(
+        r.renamed,
+        [(platlib, format!("demo-1.0.data/platlib/_x{TARGET_SUFFIX}"))]
+    );
+
+    // The same layout with one native library is refused for that library.
+    let dir = tempdir().unwrap();
+    let mut m = members(DIST, &["cp311-cp311-linux_x86_64"], None);
+    m.insert(0, ("demo.libs/libhelper.so.1".into(), elf_shared_object()));
+    let input = write_zip(
+        &dir.path().join("demo-1.0-cp311-cp311-linux_x86_64.whl"),
+        &with_record(DIST, m),
+    );
+    assert_refused(&input, &["member demo.libs/libhelper.so.1 is a native ELF"]);
+}
