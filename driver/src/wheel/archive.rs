@@ -24,6 +24,9 @@ pub struct Member {
 
 pub struct WheelArchive {
     pub path: PathBuf,
+    /// The file as read once: everything decided and copied comes from these
+    /// bytes, never from a second read of the path.
+    pub bytes: Arc<[u8]>,
     pub zip: ZipArchive<ZipBytes>,
     pub members: Vec<Member>,
 }
@@ -84,6 +87,7 @@ impl WheelArchive {
         }
         Ok(WheelArchive {
             path: path.to_path_buf(),
+            bytes,
             zip,
             members,
         })

@@ -81,10 +81,10 @@ pub fn retag_wheel(
 /// For `pyrewrite run`, which decides what to do with a build's wheels.
 #[allow(dead_code)]
 pub fn needs_retag(input: &Path, target: &Target) -> Result<bool> {
-    let mut archive =
+    let archive =
         WheelArchive::open(input).with_context(|| format!("wheel {}", input.display()))?;
     let plan =
-        plan(&mut archive, target, None).with_context(|| format!("wheel {}", input.display()))?;
+        plan(&archive, target, None).with_context(|| format!("wheel {}", input.display()))?;
     Ok(plan.outcome == Outcome::Retagged)
 }
 
@@ -106,7 +106,7 @@ fn retag(
 ) -> Result<RetagReport> {
     check_target(target)?;
     let mut archive = WheelArchive::open(input)?;
-    let plan = plan(&mut archive, target, provenance)?;
+    let plan = plan(&archive, target, provenance)?;
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
     let dest = out_dir.join(&plan.file_name);
@@ -126,7 +126,7 @@ fn retag(
             if same_file(input, &dest) {
                 input.to_path_buf()
             } else {
-                let bytes = std::fs::read(input)?;
+                let bytes = archive.bytes.clone();
                 write::write_atomically(&dest, |f| Ok(std::io::Write::write_all(f, &bytes)?))?;
                 dest
             }
@@ -164,11 +164,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn plan(
-    archive: &mut WheelArchive,
-    target: &Target,
-    provenance: Option<&Provenance>,
-) -> Result<Plan> {
+fn plan(archive: &WheelArchive, target: &Target, provenance: Option<&Provenance>) -> Result<Plan> {
     let input_name = archive
         .path
         .file_name()
@@ -351,7 +347,6 @@ fn dist_info_dir(archive: &WheelArchive) -> Result<String> {
         .filter_map(|m| m.name.split_once('/').map(|(top, _)| top))
         .filter(|top| top.ends_with(".dist-info"))
         .collect();
-    dirs.dedup();
     dirs.sort();
     dirs.dedup();
     match dirs.as_slice() {
