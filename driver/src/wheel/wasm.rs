@@ -154,6 +154,10 @@ impl Verdict {
                 "member {member} starts like wasm but does not parse ({error}); the file is \
                  truncated or damaged"
             ),
+            Verdict::Unknown { magic } if magic.is_empty() => format!(
+                "member {member} is an empty file: the link wrote nothing there \
+                 (a build step that only pretended to link, or a failed link whose error was ignored)"
+            ),
             Verdict::Unknown { magic } => format!(
                 "member {member} is neither wasm nor ELF (first bytes {magic}); \
                  a side module starts with \\0asm"
@@ -244,6 +248,10 @@ mod tests {
             Verdict::NativeElf
         );
         assert!(matches!(inspect(b"MZ\x90\0"), Verdict::Unknown { .. }));
+        assert!(inspect(b"")
+            .problem("e.so")
+            .unwrap()
+            .contains("e.so is an empty file"));
         assert!(matches!(
             inspect(b"\0asm\x01\0\0\0\x00\x7f"),
             Verdict::BrokenWasm { .. }
