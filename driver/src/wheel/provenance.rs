@@ -9,6 +9,9 @@ use anyhow::{Context, Result};
 use pyrewrite_protocol::{Action, Event};
 use std::path::Path;
 
+/// `Event::tool` names (pyrewrite_rules::Tool::as_str) of tools that link.
+const LINKING_TOOLS: &[&str] = &["cc", "c++", "ld"];
+
 /// One link a build ran, from its event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkRecord {
@@ -53,9 +56,11 @@ impl Provenance {
                     _ if e.action == Action::Passthrough => &e.argv,
                     _ => return None,
                 };
-                // Only tools the rules recognised: `-o` means something else
-                // to arbitrary programs.
-                e.tool.as_ref()?;
+                // Only the rules' linking tools: `-o` means something else to
+                // arbitrary programs, and `cpp -o` does not link.
+                if !LINKING_TOOLS.contains(&e.tool.as_deref()?) {
+                    return None;
+                }
                 Some(LinkRecord {
                     output: link_output(argv)?,
                     rewritten,
@@ -233,6 +238,15 @@ mod tests {
         assert!(w.contains("did not rewrite (weird-ld -o x/_a.so)"), "{w}");
         let w = p.warning_for("pkg/_other.so").unwrap();
         assert!(w.contains("does not come from any link"), "{w}");
+    }
+
+    #[test]
+    fn only_linking_tools_count() {
+        let mut cpp = event(Action::Passthrough, &["cpp", "x.h", "-o", "_a.so"], None);
+        cpp.tool = Some("cpp".into());
+        let mut unknown = event(Action::Passthrough, &["python3", "-o", "_a.so"], None);
+        unknown.tool = None;
+        assert!(Provenance::from_events(&[cpp, unknown]).links.is_empty());
     }
 
     #[test]
