@@ -122,7 +122,8 @@ impl Provenance {
     }
 }
 
-/// The output of a link command: `-o FILE`/`-oFILE`, on a command that
+/// The output of a link command: `-o FILE`/`-oFILE` (and ld's `--output`),
+/// on a command that
 /// neither only compiles nor only preprocesses.
 pub fn link_output(argv: &[String]) -> Option<String> {
     let args = argv.get(1..)?;
@@ -135,8 +136,10 @@ pub fn link_output(argv: &[String]) -> Option<String> {
     let mut out = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        if a == "-o" {
+        if a == "-o" || a == "--output" {
             out = it.next().cloned();
+        } else if let Some(rest) = a.strip_prefix("--output=") {
+            out = Some(rest.to_string());
         } else if let Some(rest) = a.strip_prefix("-o") {
             if !rest.is_empty() && !a.starts_with("--") {
                 out = Some(rest.to_string());
@@ -258,5 +261,13 @@ mod tests {
             Some("y.so")
         );
         assert_eq!(link_output(&v(&["cc", "a.o"])), None);
+        assert_eq!(
+            link_output(&v(&["ld", "--output", "z.so"])).as_deref(),
+            Some("z.so")
+        );
+        assert_eq!(
+            link_output(&v(&["ld", "--output=w.so"])).as_deref(),
+            Some("w.so")
+        );
     }
 }
