@@ -6,7 +6,7 @@
 
 use super::step::{classify_step, Step};
 use pyrewrite_protocol::{Action, Event};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 
 /// How many refusals are listed by name in the summary; the rest are counted.
@@ -34,6 +34,9 @@ pub struct Summary {
     /// Lines that were not valid events (a broken client), never silently dropped.
     pub malformed: u64,
     pub wheels: Vec<WheelLine>,
+    /// Outputs already counted as links: a compiler driver's link runs `ld`
+    /// (via collect2) with the same `-o`, and that is one link, not two.
+    linked_outputs: HashSet<(String, String)>,
 }
 
 impl Summary {
@@ -52,12 +55,23 @@ impl Summary {
         }
         // The build's own argv says what the step is; a refused or answered
         // exec did nothing, so it is no compile.
-        let step = match event.action {
+        let mut step = match event.action {
             Action::Rewrite | Action::Passthrough => {
                 classify_step(event.tool.as_deref(), &event.argv)
             }
             Action::Answer | Action::Refuse => Step::Other,
         };
+        if let Step::Link {
+            output: Some(output),
+        } = &step
+        {
+            if !self
+                .linked_outputs
+                .insert((event.cwd.clone(), output.clone()))
+            {
+                step = Step::Other;
+            }
+        }
         match &step {
             Step::Compile { sources } => {
                 self.compiles += sources.len() as u64;
@@ -166,6 +180,25 @@ mod tests {
         assert!(text.contains("6 execs seen: 3 rewritten, 1 passed through, 1 answered, 1 refused"));
         assert!(text.contains("3 compiled, 1 linked, 0 archived"));
         assert!(text.contains("refused ld: no wasm ld"));
+    }
+
+    #[test]
+    fn the_ld_under_a_compiler_link_is_the_same_link() {
+        let mut m = Summary::default();
+        let first = m.observe(&ev(
+            Action::Passthrough,
+            Some("cc"),
+            "cc -shared a.o -o m.so",
+        ));
+        let second = m.observe(&ev(
+            Action::Passthrough,
+            Some("ld"),
+            "/usr/bin/ld -shared a.o -o m.so",
+        ));
+        m.observe(&ev(Action::Passthrough, Some("ld"), "ld a.o -o other.so"));
+        assert!(matches!(first, Step::Link { .. }));
+        assert_eq!(second, Step::Other);
+        assert_eq!(m.links, 2);
     }
 
     #[test]
