@@ -114,10 +114,15 @@ pub fn assemble(
             events_log,
         };
         match retag_wheel(&request) {
-            Ok(r) => written.push(WheelLine {
-                path: r.output.display().to_string(),
-                tag: r.tag,
-            }),
+            Ok(r) => {
+                for w in &r.warnings {
+                    eprintln!("pyrewrite: warning: {}: {w}", wheel.display());
+                }
+                written.push(WheelLine {
+                    path: r.output.display().to_string(),
+                    tag: r.tag,
+                })
+            }
             Err(e) => failed.push(e),
         }
     }

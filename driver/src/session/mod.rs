@@ -36,6 +36,22 @@ const DEFAULT_EVENTS: &str = ".pyrewrite/events.jsonl";
 const DEFAULT_COMPDB: &str = ".pyrewrite/compile_commands.json";
 const DEFAULT_TARGET: &str = ".pyrewrite/target.json";
 
+const RUN_AFTER_HELP: &str = "\
+Wheels: after a successful build, every *.whl that is new or changed in the working \
+directory, ./dist, a -w/--wheel-dir or --outdir named in the command, or --out is \
+retagged for wasm32.
+
+Exit status: the build's status (128+N if it was killed by signal N); 3 if the build \
+succeeded but a wheel could not be assembled; 2 if pyrewrite itself failed.
+
+Example: pyrewrite run --target target.json -- pip wheel . --no-deps -w dist";
+
+const TRACE_AFTER_HELP: &str = "\
+Exit status: the build's status (128+N if it was killed by signal N); 2 if pyrewrite \
+itself failed.
+
+Example: pyrewrite trace -- make -j8   (then: pyrewrite events summary .pyrewrite/events.jsonl)";
+
 /// Options shared by `run` and `trace`.
 #[derive(clap::Args)]
 pub struct SessionArgs {
@@ -60,6 +76,7 @@ pub struct SessionArgs {
 /// 3 if the build succeeded but a wheel could not be assembled; 2 if pyrewrite
 /// itself failed (no preload, unreadable target, ...).
 #[derive(clap::Args)]
+#[command(after_help = RUN_AFTER_HELP)]
 pub struct RunArgs {
     /// Target profile (JSON) [default: $PYREWRITE_TARGET, else .pyrewrite/target.json]
     #[arg(long, value_name = "FILE")]
@@ -78,6 +95,7 @@ pub struct RunArgs {
 /// Run a build rewriting nothing; record the compiler execs it made and write
 /// a compile_commands.json of the native build.
 #[derive(clap::Args)]
+#[command(after_help = TRACE_AFTER_HELP)]
 pub struct TraceArgs {
     /// Record every exec, not only compilers and binutils
     #[arg(long)]

@@ -26,8 +26,11 @@ pub struct RetagRequest<'a> {
 /// The wheel written for a request.
 pub struct Retagged {
     pub output: PathBuf,
-    /// The wheel's new tag, e.g. `cp311-cp311-emscripten_3_1_32_wasm32`.
+    /// The wheel's platform tag, e.g. `emscripten_3_1_32_wasm32`.
     pub tag: String,
+    /// Things worth a look that did not stop assembly (an extension no
+    /// rewritten link produced, ...).
+    pub warnings: Vec<String>,
 }
 
 /// Retag one wheel for the target platform.
