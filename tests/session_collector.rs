@@ -76,6 +76,20 @@ with open(sys.argv[1]) as f:
 sys.exit(int(sys.argv[2]))
 "#;
 
+/// The real Python interpreter, not a wrapper such as a pyenv shim: a shim's
+/// own execs would be reported by the real preload and change the counts.
+fn python() -> PathBuf {
+    static PY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PY.get_or_init(|| {
+        let out = Command::new("python3")
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .expect("python3 is needed for the fake preload client");
+        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    })
+    .clone()
+}
+
 fn write_client(dir: &Path) -> PathBuf {
     let p = dir.join("client.py");
     std::fs::write(&p, CLIENT).unwrap();
@@ -132,7 +146,7 @@ fn trace_records_tool_events_writes_compdb_and_propagates_exit_code() {
         s.path(),
         pyrewrite()
             .args(["trace", "--"])
-            .arg("python3")
+            .arg(python())
             .arg(&client)
             .arg(&spec)
             .arg("7"),
@@ -177,7 +191,7 @@ fn trace_all_records_every_exec_and_summary_reads_it_back() {
             .args(["trace", "--all", "--quiet", "--events"])
             .arg(&log)
             .args(["--"])
-            .arg("python3")
+            .arg(python())
             .arg(&client)
             .arg(&spec)
             .arg("0"),
@@ -218,7 +232,7 @@ fn run_compdb_holds_rewritten_commands() {
             .args(["run", "--target"])
             .arg(&target)
             .args(["--compdb", "cc.json", "--"])
-            .arg("python3")
+            .arg(python())
             .arg(&client)
             .arg(&spec)
             .arg("0"),
@@ -311,7 +325,8 @@ fn no_event_is_lost_from_8_parallel_jobs_of_200() {
     let s = Scratch::new("parallel");
     let client = write_client(s.path());
     let script = format!(
-        "for j in 1 2 3 4 5 6 7 8; do python3 {} many 200 job$j & done; wait",
+        "for j in 1 2 3 4 5 6 7 8; do {} {} many 200 job$j & done; wait",
+        python().display(),
         client.display()
     );
     let out = run_in(
@@ -340,7 +355,7 @@ fn plain_progress_prints_one_line_per_step() {
         s.path(),
         pyrewrite()
             .args(["trace", "--"])
-            .arg("python3")
+            .arg(python())
             .arg(&client)
             .arg(&spec)
             .arg("0"),
@@ -469,7 +484,7 @@ fn a_real_clang_tool_accepts_the_compdb() {
                 "build/compile_commands.json",
                 "--",
             ])
-            .arg("python3")
+            .arg(python())
             .arg(&client)
             .arg(&spec)
             .arg("0"),

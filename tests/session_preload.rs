@@ -2,8 +2,9 @@
 //! a make project, a setuptools project, a rewrite to a fake emcc, and 8
 //! parallel jobs × 200 compiles with nothing lost.
 //!
-//! `PYREWRITE_TEST_PRELOAD=/path/libpyrewrite.so` tests another build of the
-//! preload; by default the one next to the `pyrewrite` binary is used.
+//! `PYREWRITE_PRELOAD=/abs/libpyrewrite.so cargo test` tests another build of
+//! the preload (the driver's own default); otherwise the one next to the
+//! `pyrewrite` binary is used.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -16,7 +17,7 @@ fn artifacts() -> PathBuf {
 }
 
 fn preload() -> PathBuf {
-    std::env::var_os("PYREWRITE_TEST_PRELOAD")
+    std::env::var_os("PYREWRITE_PRELOAD")
         .map(PathBuf::from)
         .unwrap_or_else(|| artifacts().join("libpyrewrite.so"))
 }

@@ -55,7 +55,7 @@ Example: pyrewrite trace -- make -j8   (then: pyrewrite events summary .pyrewrit
 /// Options shared by `run` and `trace`.
 #[derive(clap::Args)]
 pub struct SessionArgs {
-    /// libpyrewrite.so to preload [default: next to the pyrewrite binary]
+    /// libpyrewrite.so to preload [default: $PYREWRITE_PRELOAD, else next to the pyrewrite binary]
     #[arg(long, value_name = "PATH")]
     pub preload: Option<PathBuf>,
     /// JSON-lines log of the execs seen (read it back with `pyrewrite events summary`)
@@ -212,10 +212,14 @@ fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
     std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))
 }
 
-/// `--preload`, else libpyrewrite.so in the directory of the running binary.
+/// `--preload`, else `$PYREWRITE_PRELOAD`, else libpyrewrite.so in the
+/// directory of the running binary.
 fn resolve_preload(flag: Option<&Path>) -> anyhow::Result<PathBuf> {
-    let path = match flag {
-        Some(p) => absolute(p)?,
+    let from_env = std::env::var_os(env::PRELOAD)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    let path = match flag.map(Path::to_path_buf).or(from_env) {
+        Some(p) => absolute(&p)?,
         None => std::env::current_exe()
             .context("cannot locate the pyrewrite binary")?
             .with_file_name("libpyrewrite.so"),
