@@ -302,3 +302,117 @@ fn no_event_is_lost_from_8_parallel_jobs_of_200_compiles() {
         1600
     );
 }
+
+#[test]
+fn run_with_real_emcc_builds_wasm_from_an_unchanged_makefile() {
+    assert!(
+        Path::new("/usr/bin/emcc").exists(),
+        "/usr/bin/emcc is missing: apt-get install -y emscripten"
+    );
+    let s = Scratch::new("run-emcc");
+    make_project(&s, 2);
+    // The default profile: emcc/em++ from PATH.
+    let target = s.write("target.json", "{}");
+    let out = run_in(
+        s.path(),
+        pyrewrite("run")
+            .arg("--target")
+            .arg(&target)
+            .args(["--", "make", "-j2"]),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for file in ["build/f0.o", "build/f1.o", "libdemo.so"] {
+        let bytes = std::fs::read(s.path().join(file)).unwrap();
+        assert_eq!(&bytes[..4], b"\0asm", "{file} is not wasm");
+    }
+    let db = compdb(&s.path().join(".pyrewrite/compile_commands.json"));
+    assert_eq!(db.len(), 2);
+    for entry in &db {
+        assert!(
+            entry["arguments"][0].as_str().unwrap().ends_with("emcc"),
+            "{entry}"
+        );
+    }
+    let err = stderr(&out);
+    assert!(err.contains("3 rewritten"), "{err}");
+    assert!(err.contains("2 compiled, 1 linked"), "{err}");
+}
+
+const SETUP_PY: &str = "from setuptools import setup, Extension\n\
+setup(name='demo', version='1.0', ext_modules=[Extension('demo', ['src/demo.c', 'src/helper.c'])])\n";
+
+fn setuptools_project(s: &Scratch) {
+    s.write("setup.py", SETUP_PY);
+    s.write(
+        "src/demo.c",
+        "int helper(void);\nint demo(void) { return helper(); }\n",
+    );
+    s.write("src/helper.c", "int helper(void) { return 1; }\n");
+}
+
+fn fake_emcc_target(s: &Scratch) -> (PathBuf, PathBuf) {
+    let emcc = s.write("fake/emcc", FAKE_EMCC);
+    make_executable(&emcc);
+    let target = s.write(
+        "target.json",
+        &serde_json::json!({"emcc": emcc, "emxx": emcc, "emar": emcc, "emranlib": emcc})
+            .to_string(),
+    );
+    (emcc, target)
+}
+
+#[test]
+fn run_a_setuptools_build_with_a_fake_emcc() {
+    let s = Scratch::new("run-setuptools");
+    setuptools_project(&s);
+    let (emcc, target) = fake_emcc_target(&s);
+    let out = run_in(
+        s.path(),
+        pyrewrite("run").arg("--target").arg(&target).args([
+            "--",
+            "python3",
+            "setup.py",
+            "-q",
+            "build_ext",
+            "--inplace",
+        ]),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let db = compdb(&s.path().join(".pyrewrite/compile_commands.json"));
+    assert_eq!(compdb_files(&db), set(&["demo.c", "helper.c"]), "{db:#?}");
+    for entry in &db {
+        assert_eq!(entry["arguments"][0].as_str(), emcc.to_str(), "{entry}");
+    }
+    let err = stderr(&out);
+    assert!(err.contains("2 compiled, 1 linked"), "{err}");
+}
+
+#[test]
+fn run_finds_the_wheel_pip_wrote_and_fails_with_3_when_it_is_not_wasm() {
+    let s = Scratch::new("run-pip");
+    setuptools_project(&s);
+    // The fake emcc writes empty files: the wheel's extension is no side
+    // module, so assembly must fail, naming the wheel, with status 3.
+    let (_, target) = fake_emcc_target(&s);
+    let out = run_in(
+        s.path(),
+        pyrewrite("run").arg("--target").arg(&target).args([
+            "--",
+            "python3",
+            "-m",
+            "pip",
+            "wheel",
+            ".",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            "wheels",
+        ]),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("wheels/demo-1.0-"), "{err}");
+    assert!(err.contains("2 compiled, 1 linked"), "{err}");
+}
