@@ -52,6 +52,16 @@ pub fn install_signal_forwarding() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Give the signals their default action again once there is no build to
+/// pass them to and the private directory is gone: an interrupt during wheel
+/// assembly then stops the driver.
+pub fn restore_default_signals() {
+    for &sig in FORWARDED {
+        // SAFETY: resetting a disposition to SIG_DFL.
+        unsafe { libc::signal(sig, libc::SIG_DFL) };
+    }
+}
+
 /// Run `cmd` with `env` changes (`Some` sets, `None` removes) and wait for it.
 pub fn run_build(
     cmd: &[OsString],

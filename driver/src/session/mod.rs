@@ -344,6 +344,7 @@ fn run_session(
         .join()
         .map_err(|_| anyhow::anyhow!("the event consumer thread panicked"))?;
     drop(private);
+    child::restore_default_signals();
     let status = status?;
 
     let mut exit_code = child::exit_code_of(status);
