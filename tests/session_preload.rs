@@ -416,3 +416,67 @@ fn run_finds_the_wheel_pip_wrote_and_fails_with_3_when_it_is_not_wasm() {
     assert!(err.contains("wheels/demo-1.0-"), "{err}");
     assert!(err.contains("2 compiled, 1 linked"), "{err}");
 }
+
+#[test]
+fn run_pip_wheel_with_real_emcc_ends_with_a_wasm_wheel() {
+    let s = Scratch::new("run-pip-emcc");
+    s.write(
+        "setup.py",
+        "from setuptools import setup, Extension\n\
+         setup(name='demo', version='1.0', ext_modules=[Extension('demo', ['src/demo.c'])])\n",
+    );
+    // No Python.h: the default profile has no target CPython headers.
+    s.write("src/demo.c", "int PyInit_demo(void) { return 0; }\n");
+    let target = s.write("target.json", "{}");
+    let out = run_in(
+        s.path(),
+        pyrewrite("run").arg("--target").arg(&target).args([
+            "--out",
+            "wasm",
+            "--",
+            "python3",
+            "-m",
+            "pip",
+            "wheel",
+            ".",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            "wheels",
+        ]),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let wheel = s
+        .path()
+        .join("wasm/demo-1.0-cp311-cp311-emscripten_3_1_32_wasm32.whl");
+    assert!(wheel.is_file(), "{err}");
+    assert!(
+        err.contains(
+            "demo-1.0-cp311-cp311-emscripten_3_1_32_wasm32.whl (emscripten_3_1_32_wasm32)"
+        ),
+        "{err}"
+    );
+    let names = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zipfile; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))",
+        ])
+        .arg(&wheel)
+        .output()
+        .unwrap();
+    let names = String::from_utf8_lossy(&names.stdout);
+    assert!(
+        names
+            .lines()
+            .any(|n| n == "demo.cpython-311-wasm32-emscripten.so"),
+        "{names}"
+    );
+    // The native wheel pip wrote is left where it was.
+    assert!(s
+        .path()
+        .join("wheels/demo-1.0-cp311-cp311-linux_x86_64.whl")
+        .is_file());
+}

@@ -1,18 +1,12 @@
-//! The ONE seam between a session and wheel assembly (`driver/src/wheel/`,
-//! built on the `wheel` branch). `pyrewrite run` calls only
-//! [`retag_wheel`]; connecting the real implementation is a change to this
-//! file alone.
-//!
-//! Until the wheel module is merged, this adapter fails with a message that
-//! says so, and `run` exits with the documented assembly-failure status (3):
-//! a native wheel is never passed off as a wasm one.
+//! The one seam between a session and wheel assembly (`crate::wheel`,
+//! docs/wheel.md): `pyrewrite run` calls only [`retag_wheel`], which turns the
+//! wheel module's report into the lines of the session summary.
 
+use crate::wheel::{self, Outcome, Provenance};
 use pyrewrite_rules::Target;
 use std::path::{Path, PathBuf};
 
 /// One natively built wheel to turn into its wasm32 twin.
-// Fields are read by the wheel module once it is connected at merge.
-#[allow(dead_code)]
 pub struct RetagRequest<'a> {
     pub wheel: &'a Path,
     pub target: &'a Target,
@@ -33,11 +27,30 @@ pub struct Retagged {
     pub warnings: Vec<String>,
 }
 
-/// Retag one wheel for the target platform.
+/// Retag one wheel for the target platform with `crate::wheel`, checking
+/// against the session's links when the event log is at hand.
 pub fn retag_wheel(request: &RetagRequest) -> anyhow::Result<Retagged> {
-    anyhow::bail!(
-        "cannot retag {}: wheel assembly is not connected in this build \
-         (session::wheel_adapter waits for the wheel module)",
-        request.wheel.display()
-    )
+    let provenance = match request.events_log {
+        Some(log) => Some(Provenance::load(log)?.0),
+        None => None,
+    };
+    let report = wheel::retag_wheel(
+        request.wheel,
+        request.target,
+        request.out_dir,
+        provenance.as_ref(),
+    )?;
+    let tag = match report.outcome {
+        Outcome::Retagged => report.platform_tag,
+        Outcome::NoExtensions => format!(
+            "{}, no extension modules: left as it is",
+            report.platform_tag
+        ),
+        Outcome::AlreadyTarget => format!("{}, already for the target", report.platform_tag),
+    };
+    Ok(Retagged {
+        output: report.output,
+        tag,
+        warnings: report.warnings,
+    })
 }
