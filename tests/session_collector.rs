@@ -162,13 +162,17 @@ fn trace_records_tool_events_writes_compdb_and_propagates_exit_code() {
     let db = read_json(&s.path().join(".pyrewrite/compile_commands.json"));
     let db = db.as_array().unwrap();
     assert_eq!(db.len(), 2);
-    let files: Vec<&str> = db.iter().map(|e| e["file"].as_str().unwrap()).collect();
+    // Connections are read in parallel: entries keep arrival order, which
+    // need not be the order the execs happened in.
+    let mut files: Vec<&str> = db.iter().map(|e| e["file"].as_str().unwrap()).collect();
+    files.sort();
     assert_eq!(files, vec!["src/a.c", "src/b.cpp"]);
+    let a = db.iter().find(|e| e["file"] == "src/a.c").unwrap();
     // trace records what the build asked for, not the rewrite.
-    assert_eq!(db[0]["arguments"][0], "gcc");
-    assert_eq!(db[0]["output"], "build/a.o");
+    assert_eq!(a["arguments"][0], "gcc");
+    assert_eq!(a["output"], "build/a.o");
     assert_eq!(
-        db[0]["directory"].as_str().unwrap(),
+        a["directory"].as_str().unwrap(),
         std::fs::canonicalize(s.path()).unwrap().to_str().unwrap()
     );
     let err = stderr(&out);
@@ -239,13 +243,14 @@ fn run_compdb_holds_rewritten_commands() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let db = read_json(&s.path().join("cc.json"));
-    let argv0: Vec<&str> = db
+    let mut argv0: Vec<&str> = db
         .as_array()
         .unwrap()
         .iter()
         .map(|e| e["arguments"][0].as_str().unwrap())
         .collect();
-    assert_eq!(argv0, vec!["/usr/bin/emcc", "/usr/bin/em++"]);
+    argv0.sort();
+    assert_eq!(argv0, vec!["/usr/bin/em++", "/usr/bin/emcc"]);
     // run records every exec, the configure-style python3 one included.
     assert_eq!(
         read_lines(&s.path().join(".pyrewrite/events.jsonl")).len(),
@@ -362,8 +367,13 @@ fn plain_progress_prints_one_line_per_step() {
     );
     let err = stderr(&out);
     // stderr is a pipe here, so progress is plain lines, not a status line.
-    assert!(err.contains("[  1] cc   src/a.c"), "{err}");
-    assert!(err.contains("[  3] c++  m.so"), "{err}");
+    // Numbered in arrival order, one line per step.
+    for n in ["[  1] ", "[  2] ", "[  3] "] {
+        assert_eq!(err.matches(n).count(), 1, "{err}");
+    }
+    assert!(err.contains("] cc   src/a.c\n"), "{err}");
+    assert!(err.contains("] c++  src/b.cpp\n"), "{err}");
+    assert!(err.contains("] c++  m.so\n"), "{err}");
     assert!(!err.contains('\r'), "{err}");
 }
 
@@ -512,5 +522,41 @@ fn a_real_clang_tool_accepts_the_compdb() {
     assert!(
         !without.status.success(),
         "clang-check passed without the database"
+    );
+}
+
+#[test]
+fn on_a_terminal_the_status_row_is_reserved_and_given_back() {
+    let s = Scratch::new("tty");
+    let client = write_client(s.path());
+    let spec = write_spec(s.path(), sample_build());
+    let bin = artifacts().join("pyrewrite");
+    // util-linux `script` gives the driver a pseudo-terminal of a known size.
+    let inner = format!(
+        "stty rows 10 cols 80; {} trace -- {} {} {} 0",
+        bin.display(),
+        python().display(),
+        client.display(),
+        spec.display()
+    );
+    let out = run_in(
+        s.path(),
+        Command::new("script").args(["-qec", &inner, "/dev/null"]),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let tty = String::from_utf8_lossy(&out.stdout);
+    let reserve = tty.find("\x1b[1;9r").expect("scroll region not shrunk");
+    let status = tty
+        .find("\x1b[10;1H\x1b[2Kpyrewrite: 1 compiled, 0 linked  src/")
+        .expect("no status on the bottom row");
+    let give_back = tty.find("\x1b[1;10r").expect("scroll region not restored");
+    let summary = tty.find("5 execs seen").expect("no summary");
+    assert!(
+        reserve < status && status < give_back && give_back < summary,
+        "{tty:?}"
+    );
+    assert!(
+        !tty.contains("[  1] cc"),
+        "plain lines on a terminal: {tty:?}"
     );
 }
