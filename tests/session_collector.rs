@@ -388,18 +388,19 @@ fn wait_for(path: &Path) {
     panic!("{} never appeared", path.display());
 }
 
-fn sigterm(child: &std::process::Child) {
+fn signal(child: &std::process::Child, sig: libc::c_int) {
     // SAFETY: kill(2) of a child process we started.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    assert_eq!(unsafe { libc::kill(child.id() as i32, sig) }, 0);
 }
 
-#[test]
-fn sigterm_is_forwarded_to_the_build_and_the_temp_dir_removed() {
-    let s = Scratch::new("signal");
+/// Start `trace` around a shell that traps `name`, send `sig` to the DRIVER,
+/// and check the build got it and the private directory is gone.
+fn check_forwarded(sig: libc::c_int, name: &str) {
+    let s = Scratch::new(name);
     let ready = s.path().join("socket-path");
-    // The build records its socket, then traps TERM to prove it got it.
+    // The build traps the signal (before saying it is ready) to prove it got it.
     let script = format!(
-        "trap 'echo got-term > {g}; kill $!; exit 42' TERM; \
+        "trap 'echo got-{name} > {g}; kill $!; exit 42' {name}; \
          echo \"$PYREWRITE_SOCKET\" > {r}.tmp && mv {r}.tmp {r}; sleep 30 & wait",
         r = ready.display(),
         g = s.path().join("got").display()
@@ -410,7 +411,7 @@ fn sigterm_is_forwarded_to_the_build_and_the_temp_dir_removed() {
         .spawn()
         .unwrap();
     wait_for(&ready);
-    sigterm(&child);
+    signal(&child, sig);
     let status = child.wait().unwrap();
     assert_eq!(
         status.code(),
@@ -421,7 +422,7 @@ fn sigterm_is_forwarded_to_the_build_and_the_temp_dir_removed() {
         std::fs::read_to_string(s.path().join("got"))
             .unwrap()
             .trim(),
-        "got-term"
+        format!("got-{name}")
     );
     let socket = PathBuf::from(std::fs::read_to_string(&ready).unwrap().trim());
     let private_dir = socket.parent().unwrap();
@@ -438,6 +439,16 @@ fn sigterm_is_forwarded_to_the_build_and_the_temp_dir_removed() {
 }
 
 #[test]
+fn sigterm_is_forwarded_to_the_build_and_the_temp_dir_removed() {
+    check_forwarded(libc::SIGTERM, "TERM");
+}
+
+#[test]
+fn sigint_is_forwarded_to_the_build_and_the_temp_dir_removed() {
+    check_forwarded(libc::SIGINT, "INT");
+}
+
+#[test]
 fn a_build_killed_by_a_signal_exits_128_plus_n() {
     let s = Scratch::new("killed");
     let ready = s.path().join("ready");
@@ -450,7 +461,7 @@ fn a_build_killed_by_a_signal_exits_128_plus_n() {
     wait_for(&ready);
     // Give `exec sleep` a moment to replace the shell; TERM kills either way.
     std::thread::sleep(std::time::Duration::from_millis(100));
-    sigterm(&child);
+    signal(&child, libc::SIGTERM);
     assert_eq!(child.wait().unwrap().code(), Some(128 + libc::SIGTERM));
 }
 
