@@ -8,7 +8,7 @@ use crate::response_file;
 pub(crate) struct Expanded<'a> {
     /// (argv index, token).
     pub tokens: Vec<(usize, &'a [u8])>,
-    /// argv indexes that were response files.
+    /// argv indexes that were response files, ascending.
     pub file_slots: Vec<usize>,
 }
 
@@ -76,7 +76,7 @@ impl Output {
         out.push(program.to_vec());
         out.extend(leading.iter().map(|s| s.as_bytes().to_vec()));
         for (slot, args) in self.slots.into_iter().enumerate().skip(1) {
-            if file_slots.contains(&slot) {
+            if file_slots.binary_search(&slot).is_ok() {
                 let contents = response_file::serialize(&args);
                 let path = response_file::copy_path(&argv[slot][1..], &contents);
                 let mut at = b"@".to_vec();
