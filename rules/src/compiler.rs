@@ -345,7 +345,12 @@ fn filter(
             continue;
         }
         if arg.starts_with(b"-Wl,") {
-            let rewritten = linker.wl_arg(arg, &mut |item, why| note_drop(notes, &[item], why));
+            let rewritten = linker.wl_arg(arg, &mut |item, why| {
+                notes.add(|| {
+                    let item = String::from_utf8_lossy(item);
+                    format!("dropped linker item `{item}` of `-Wl,`: {why}")
+                })
+            });
             if let Some(a) = rewritten {
                 out.push(slot, a);
             }

@@ -45,6 +45,9 @@ pub(crate) fn expand<'a>(argv: &[&'a [u8]], files: &'a FileTexts) -> Expanded<'a
     Expanded { tokens, file_slots }
 }
 
+/// A response-file copy to write: (path, contents).
+pub(crate) type FileToWrite = (Vec<u8>, Vec<u8>);
+
 /// Rewritten arguments, grouped by the argv slot they came from.
 pub(crate) struct Output {
     slots: Vec<Vec<Vec<u8>>>,
@@ -70,7 +73,7 @@ impl Output {
         argv: &[&[u8]],
         file_slots: &[usize],
         trailing: Vec<Vec<u8>>,
-    ) -> (Vec<Vec<u8>>, Vec<(Vec<u8>, Vec<u8>)>) {
+    ) -> (Vec<Vec<u8>>, Vec<FileToWrite>) {
         let mut out = Vec::with_capacity(self.slots.len() + leading.len() + trailing.len() + 1);
         let mut files = Vec::new();
         out.push(program.to_vec());
