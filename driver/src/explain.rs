@@ -25,10 +25,18 @@ use std::process::ExitCode;
 /// through PATH), response files (`@file`) are read from the current
 /// directory, and nothing is written or executed.
 #[derive(clap::Args)]
-#[command(after_help = "Examples:\n  \
+#[command(
+    after_help = "argv[0] is taken as the exec path; response files (@file) are read from \
+    the current directory; nothing is written or run. `explain` exits 0 whatever the decision, \
+    2 on a bad profile.\n\n\
+    --json keys: action (passthrough|rewrite|answer|refuse); argv (what would run: the input \
+    for passthrough, [] for answer/refuse); stdout and exit_code (set for answer and refuse, \
+    null otherwise); reason.\n\n\
+    Examples:\n  \
     pyrewrite explain -- gcc -pthread -fPIC -I/usr/include/python3.11 -c x.c -o x.o\n  \
     pyrewrite explain --json -- x86_64-linux-gnu-gcc -shared x.o -o x.cpython-311-x86_64-linux-gnu.so\n  \
-    pyrewrite explain --target target.json -- g++ -fopenmp -c y.cpp")]
+    pyrewrite explain --target target.json -- g++ -fopenmp -c y.cpp"
+)]
 pub struct Args {
     /// Target profile (JSON). Default: $PYREWRITE_TARGET if set, else the built-in defaults.
     #[arg(long, value_name = "FILE")]

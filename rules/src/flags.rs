@@ -11,6 +11,7 @@
 //! | `-fuse-ld=*` | dropped | host linker choice; emcc always uses wasm-ld |
 //! | `-specs=*`, `--sysroot`, `-isysroot` | dropped | point at host toolchain files and the host root |
 //! | `-pie`, `-no-pie`, `-static-pie` | dropped | host executable layout |
+//! | `-fzero-call-used-regs=*`, `-ftrivial-auto-var-init=*`, `-f[no-]var-tracking*` | dropped | GCC options (distribution hardening) that clang 14 rejects |
 //! | `-s` | dropped | strip at link: removes the wasm target_features section |
 //! | `-z X`, `-zX` | dropped | ELF linker keywords (`-z defs` forbids the undefined symbols a side module needs) |
 //! | `-B…compiler_compat` | dropped | conda's host linker wrapper dir |
@@ -99,7 +100,14 @@ const DROP_PREFIX: &[(&[u8], &str)] = &[
     (b"--specs=", HOST_FILES),
     (b"--sysroot=", HOST_FILES),
     (b"-z", "ELF linker keyword; wasm-ld rejects it"),
+    (b"-fzero-call-used-regs", GCC_ONLY),
+    (b"-ftrivial-auto-var-init", GCC_ONLY),
+    (b"-fvar-tracking", GCC_ONLY),
+    (b"-fno-var-tracking", GCC_ONLY),
 ];
+
+const GCC_ONLY: &str =
+    "GCC hardening/debug option that emcc's clang 14 rejects (unknown or disabled argument)";
 
 pub(crate) const NO_THREADS: &str =
     "Pyodide has no threads; emcc would turn on atomics and shared memory";
