@@ -334,6 +334,10 @@ fn filter(
         i += 1;
 
         if arg.len() <= 1 || arg[0] != b'-' {
+            if flags::is_host_object(arg) {
+                note_drop(notes, &[arg], flags::HOST_OBJECT);
+                continue;
+            }
             // cpp's second operand is its output file.
             if tool == Tool::Cpp && arg != b"-" {
                 cpp_operands += 1;

@@ -18,6 +18,7 @@
 //! | `-L/usr…`, `-L/lib…`, host Python lib dirs (`<prefix>/lib` of a profile `host_python_includes` entry, pyenv's `…/.pyenv/versions/V/lib`, `…/lib/pythonX.Y/config-…`) | dropped | host libraries are x86_64 ELF; wasm-ld would find them first |
 //! | `-I`/`-isystem`/`-idirafter`/`-iquote` `/usr/include…`, `/usr/local/include…` | dropped | host glibc/x86 headers would shadow Emscripten's sysroot |
 //! | host Python include (`…/include/python3.N[abi]`, or listed in the profile) | replaced by the target's | the host `pyconfig.h` describes x86_64 (8-byte `long`): wrong ABI |
+//! | input objects and libraries under `/usr/lib…`, `/lib…` | dropped | host x86_64 files (libtool's `-nostdlib` C++ links name crti.o, crtbeginS.o, crtendS.o, crtn.o) |
 //! | `-lgcc`, `-lgcc_s`, `-lgcc_eh`, `-lutil`, `-lpython*` | dropped | no such wasm libraries (wasm-ld: unable to find library); a side module gets libpython's symbols from the Pyodide runtime |
 //! | `-fopenmp`, `-fopenmp=*` | refused | no threads in Pyodide; `-fopenmp-simd` is kept (no runtime) |
 //! | compile: `-Werror=implicit-function-declaration -Werror=mismatched-parameter-types -Werror=return-type -fPIC` | added | C mistakes that are only warnings natively become function signature mismatches that trap at run time in wasm; side modules must be position independent |
@@ -178,6 +179,25 @@ fn trim_slashes(dir: &[u8]) -> &[u8] {
 
 fn under(dir: &[u8], root: &[u8]) -> bool {
     dir == root || (dir.starts_with(root) && dir.get(root.len()) == Some(&b'/'))
+}
+
+pub(crate) const HOST_OBJECT: &str =
+    "a host x86_64 object or library (crt files, libgcc, libstdc++): wasm-ld cannot use it";
+
+/// An object or library input under the host's library dirs (libtool's
+/// `-nostdlib` links name crti.o, crtbeginS.o… explicitly).
+pub(crate) fn is_host_object(path: &[u8]) -> bool {
+    [
+        "/usr/lib",
+        "/usr/lib64",
+        "/usr/lib32",
+        "/lib",
+        "/lib64",
+        "/lib32",
+    ]
+    .iter()
+    .any(|root| under(path, root.as_bytes()) && path.len() > root.len())
+        && !is_source(path)
 }
 
 /// `<prefix>/include/pythonX.Y[abiflags]`: the shape of every CPython include dir.
