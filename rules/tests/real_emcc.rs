@@ -138,9 +138,13 @@ fn rewritten_commands_build_wasm_side_modules_with_real_emcc() {
     let cxx_link = "c++ -o b.so b.o -Wl,--as-needed -Wl,--allow-shlib-undefined -shared -fPIC \
         -Wl,--start-group -Wl,-soname,b.so -Wl,--end-group";
     assert!(run_rewritten(d, cxx_link).0);
-    assert_eq!(
-        first_custom_section(&assert_wasm(&d.join("b.so"))),
-        "dylink.0"
+    let b_so = assert_wasm(&d.join("b.so"));
+    assert_eq!(first_custom_section(&b_so), "dylink.0");
+    // The profile's -fexceptions reached compile and link: the try/catch is
+    // real (invoke_* imports), not em++ 3.1.6's default -fignore-exceptions.
+    assert!(
+        b_so.windows(b"invoke_".len()).any(|w| w == b"invoke_"),
+        "b.so has no invoke_ imports: C++ exceptions are not caught"
     );
 
     // A versioned shared library (cmake), linked from a response file.
