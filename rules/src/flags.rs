@@ -233,6 +233,10 @@ pub(crate) fn is_host_include(dir: &[u8]) -> bool {
 /// (`python_prefixes`) or `…/lib/pythonX.Y/config-…`.
 pub(crate) fn is_host_lib_dir(dir: &[u8], python_prefixes: &[&[u8]]) -> bool {
     let dir = trim_slashes(dir);
+    if crate::tool::is_emscripten_path(dir) || dir.ends_with(b"/emscripten") {
+        // Debian's Emscripten sysroot lives under /usr/share/emscripten.
+        return false;
+    }
     if ["/usr", "/lib", "/lib32", "/lib64"]
         .iter()
         .any(|root| under(dir, root.as_bytes()))
@@ -373,6 +377,10 @@ mod tests {
         assert!(!is_host_lib_dir(b"/opt/py/lib", pre));
         assert!(!is_host_lib_dir(b"build/lib", pre));
         assert!(!is_host_lib_dir(b"/usrx/lib", pre));
+        assert!(!is_host_lib_dir(
+            b"/usr/share/emscripten/cache/sysroot/lib/wasm32-emscripten/pic",
+            pre
+        ));
     }
 
     #[test]
