@@ -181,3 +181,18 @@ fn trace_mode_rewrites_nothing_and_reports_the_tool() {
     // gcc's own children (cc1, as, collect2) are reported too.
     assert!(events.iter().any(|e| e.path.ends_with("/cc1")), "{events:#?}");
 }
+
+#[test]
+fn a_panic_inside_a_hook_runs_the_real_call_instead() {
+    // Debug builds of the library panic on this argv[0] (see exec.rs).
+    let (_dir, s, exec_each) = setup("panic");
+    for f in ["execv", "posix_spawn"] {
+        let out = run(s
+            .command(&exec_each)
+            .args([f, "/bin/echo", "@pyrewrite-test-panic", "still", "runs"]));
+        assert_ok(&out, f);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "still runs\n", "{f}");
+        assert!(out.stderr.is_empty(), "{f}: silent: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(s.events().is_empty(), "the panic came before reporting");
+}

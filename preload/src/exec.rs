@@ -49,6 +49,12 @@ pub unsafe fn intercept(
 ) -> c_int {
     let s = session::get();
     let args = CArgv(argv);
+    // Test hook (debug builds only): proves a panic never crosses into C and
+    // the call then runs unchanged (tests/preload_safety.rs).
+    #[cfg(debug_assertions)]
+    if args.first() == Some(b"@pyrewrite-test-panic") {
+        panic!("test panic");
+    }
     let tool = classify(path, args.first());
     if tool.is_none() || s.trace {
         let r = Report {
