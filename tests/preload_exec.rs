@@ -38,12 +38,21 @@ fn compiler_events(events: &[Event]) -> Vec<&Event> {
 fn check_function(function: &str, path: &str, expected_function: &str) {
     let s = setup(&format!("fn-{function}"));
     let argv = strings(&["gcc", "-c", "x.c", "-o", "x.o"]);
-    let out = run(s.session.command(&s.exec_each).arg(function).arg(path).args(&argv));
+    let out = run(s
+        .session
+        .command(&s.exec_each)
+        .arg(function)
+        .arg(path)
+        .args(&argv));
     assert_ok(&out, function);
 
     let events = s.session.events();
     let compiles = compiler_events(&events);
-    assert_eq!(compiles.len(), 1, "one compiler event for {function}: {events:#?}");
+    assert_eq!(
+        compiles.len(),
+        1,
+        "one compiler event for {function}: {events:#?}"
+    );
     let e = compiles[0];
     assert_eq!(e.function, expected_function);
     assert_eq!(e.argv, argv);
@@ -63,7 +72,10 @@ fn check_function(function: &str, path: &str, expected_function: &str) {
         "emcc must run without the preload (recursion guard): {:?}",
         calls[0].ld_preload
     );
-    assert_eq!(std::fs::read_to_string(s.dir.join("x.o")).unwrap(), "fake-wasm\n");
+    assert_eq!(
+        std::fs::read_to_string(s.dir.join("x.o")).unwrap(),
+        "fake-wasm\n"
+    );
 }
 
 #[test]
@@ -140,7 +152,10 @@ fn check_shell_function(function: &str) {
     let compiles = compiler_events(&events);
     assert_eq!(compiles.len(), 1, "{events:#?}");
     assert_eq!(compiles[0].action, Action::Rewrite);
-    assert_ne!(compiles[0].pid, shell.pid, "the compiler runs in the shell, a child of the caller");
+    assert_ne!(
+        compiles[0].pid, shell.pid,
+        "the compiler runs in the shell, a child of the caller"
+    );
     assert_eq!(s.emcc.calls().len(), 1);
 }
 
