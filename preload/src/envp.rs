@@ -45,36 +45,20 @@ impl EnvBuf {
     /// `envp` is NULL or a NULL-terminated array of C strings.
     pub unsafe fn keep(&mut self, envp: *const *const c_char, s: &Session) -> *const *const c_char {
         let entries = unsafe { entries(envp) };
-        let mut preload_at = None;
-        let mut has_ours = false;
-        let mut missing = [false; 8];
-        let mut any_missing = false;
-        for (i, e) in entries.iter().enumerate() {
-            if let Some(v) = e.to_bytes().strip_prefix(LD_PRELOAD_EQ) {
-                preload_at = Some(i);
-                has_ours = preload_entries(v).any(is_ours);
-            }
-        }
-        for (k, want) in s.entries().enumerate() {
-            let name = name_of(want.to_bytes());
-            let present = entries.iter().any(|e| name_of(e.to_bytes()) == name);
-            missing[k] = !present;
-            any_missing |= !present;
-        }
-        let need_preload = !has_ours && s.preload.is_some();
-        if !need_preload && !any_missing && !envp.is_null() {
+        let need = survey(&entries, s);
+        if !need.any() && !envp.is_null() {
             return envp;
         }
         for (i, e) in entries.iter().enumerate() {
-            if Some(i) == preload_at && need_preload {
+            if Some(i) == need.preload_at && need.preload {
                 continue;
             }
             self.ptrs.push(e.as_ptr());
         }
-        if let (true, Some(ours)) = (need_preload, s.preload) {
+        if let (true, Some(ours)) = (need.preload, s.preload) {
             self.preload.extend_from_slice(LD_PRELOAD_EQ);
             self.preload.extend_from_slice(ours);
-            if let Some(i) = preload_at {
+            if let Some(i) = need.preload_at {
                 let old = &entries[i].to_bytes()[LD_PRELOAD_EQ.len()..];
                 if !old.is_empty() {
                     self.preload.push(b' ');
@@ -84,11 +68,11 @@ impl EnvBuf {
             self.preload.push(0);
         }
         for (k, want) in s.entries().enumerate() {
-            if missing[k] {
+            if need.missing[k] {
                 self.ptrs.push(want.as_ptr());
             }
         }
-        self.finish(need_preload)
+        self.finish(need.preload)
     }
 
     /// envp without this library in `LD_PRELOAD` (for the rewritten compiler).
@@ -134,6 +118,71 @@ impl EnvBuf {
         self.ptrs.push(std::ptr::null());
         self.ptrs.as_ptr()
     }
+}
+
+/// What an envp lacks of the session.
+struct Needs {
+    /// Index of its `LD_PRELOAD` entry.
+    preload_at: Option<usize>,
+    /// Our library must be added to `LD_PRELOAD`.
+    preload: bool,
+    /// Which of `Session::entries` are missing.
+    missing: [bool; 8],
+}
+
+impl Needs {
+    fn any(&self) -> bool {
+        self.preload || self.missing.iter().any(|&m| m)
+    }
+}
+
+fn survey(entries: &Entries, s: &Session) -> Needs {
+    let mut need = Needs {
+        preload_at: None,
+        preload: false,
+        missing: [false; 8],
+    };
+    let mut has_ours = false;
+    for (i, e) in entries.iter().enumerate() {
+        if let Some(v) = e.to_bytes().strip_prefix(LD_PRELOAD_EQ) {
+            need.preload_at = Some(i);
+            has_ours = preload_entries(v).any(is_ours);
+        }
+    }
+    need.preload = !has_ours && s.preload.is_some();
+    for (k, want) in s.entries().enumerate() {
+        let name = name_of(want.to_bytes());
+        need.missing[k] = !entries.iter().any(|e| name_of(e.to_bytes()) == name);
+    }
+    need
+}
+
+/// Calls `f` with `envp`, or with a copy restored to the session when it
+/// lacks something. The copy's buffers live in a separate frame, so the
+/// common case (nothing missing) does not even reserve their stack.
+///
+/// # Safety
+/// `envp` is NULL or a NULL-terminated array of C strings.
+pub unsafe fn with_session_env<R>(
+    envp: *const *const c_char,
+    s: &Session,
+    f: impl FnOnce(*const *const c_char) -> R,
+) -> R {
+    let entries = unsafe { entries(envp) };
+    if !envp.is_null() && !survey(&entries, s).any() {
+        return f(envp);
+    }
+    unsafe { with_rebuilt_env(envp, s, f) }
+}
+
+#[inline(never)]
+unsafe fn with_rebuilt_env<R>(
+    envp: *const *const c_char,
+    s: &Session,
+    f: impl FnOnce(*const *const c_char) -> R,
+) -> R {
+    let mut buf = EnvBuf::new();
+    f(unsafe { buf.keep(envp, s) })
 }
 
 fn name_of(entry: &[u8]) -> &[u8] {

@@ -5,7 +5,7 @@
 //! how a program is finally started and how a reply is produced; the hooks in
 //! `hooks.rs` build one and call [`intercept`].
 
-use crate::envp::EnvBuf;
+use crate::envp::{with_session_env, EnvBuf};
 use crate::path::{is_executable, search_path, CANDIDATE_MAX};
 use crate::report::{self, CArgv, Report};
 use crate::session::{self, Session};
@@ -67,9 +67,22 @@ pub unsafe fn intercept(
             reason: None,
         };
         report::send(s, &r);
-        let mut env = EnvBuf::new();
-        return unsafe { launch.original(env.keep(envp, s)) };
+        return unsafe { with_session_env(envp, s, |e| launch.original(e)) };
     }
+    unsafe { intercept_compiler(function, path, args, envp, launch, s) }
+}
+
+/// The compiler branch, in its own frame: its stack arena is reserved only
+/// when a compiler call needs it, not on every exec.
+#[inline(never)]
+unsafe fn intercept_compiler(
+    function: &str,
+    path: &[u8],
+    args: CArgv,
+    envp: Argv,
+    launch: &dyn Launch,
+    s: &Session,
+) -> c_int {
     let mut arena = Arena::new();
     let plan = plan_compiler(s, path, args, &mut arena);
     let (new_argv, reason) = arena.finish();
@@ -85,7 +98,7 @@ pub unsafe fn intercept(
     report::send(s, &r);
     let mut env = EnvBuf::new();
     match plan.action {
-        Action::Passthrough => unsafe { launch.original(env.keep(envp, s)) },
+        Action::Passthrough => unsafe { with_session_env(envp, s, |e| launch.original(e)) },
         Action::Rewrite => unsafe { launch.other(arena.program(), new_argv.0, env.strip(envp)) },
         Action::Answer | Action::Refuse => {
             let fd = if plan.action == Action::Answer { 1 } else { 2 };

@@ -7,7 +7,7 @@
 //! nothing ever unwinds into C. NULL `path`/`argv` go straight to the real
 //! function so that it fails with its own errno.
 
-use crate::envp::EnvBuf;
+use crate::envp::with_session_env;
 use crate::exec::{executable, intercept, reply_and_exit, Argv, Launch};
 use crate::path::{is_executable, is_executable_at, search_path, Candidates, CANDIDATE_MAX};
 use crate::real;
@@ -127,12 +127,11 @@ unsafe fn exec_search(function: &str, file: *const c_char, argv: Argv, envp: Arg
         }
     }
     // Nothing runnable: libc fails with exactly its own errno.
-    let mut env_buf = EnvBuf::new();
-    let envp = unsafe { env_buf.keep(envp, session::get()) };
-    unsafe { real::execvpe(file, argv, envp) }
+    unsafe { with_session_env(envp, session::get(), |e| real::execvpe(file, argv, e)) }
 }
 
 /// glibc's `maybe_script_execute`: a file without a known format runs as a shell script.
+#[inline(never)]
 unsafe fn script_fallback(path: *const c_char, argv: Argv, envp: Argv) {
     let mut new_argv: SmallVec<*const c_char, 512> = SmallVec::new();
     new_argv.push(c"/bin/sh".as_ptr());
@@ -145,9 +144,12 @@ unsafe fn script_fallback(path: *const c_char, argv: Argv, envp: Argv) {
         new_argv.push(unsafe { *argv.add(i) });
     }
     new_argv.push(std::ptr::null());
-    let mut env_buf = EnvBuf::new();
-    let envp = unsafe { env_buf.keep(envp, session::get()) };
-    unsafe { real::execve(c"/bin/sh".as_ptr(), new_argv.as_ptr(), envp) };
+    let sh = c"/bin/sh".as_ptr();
+    unsafe {
+        with_session_env(envp, session::get(), |e| {
+            real::execve(sh, new_argv.as_ptr(), e)
+        })
+    };
 }
 
 #[no_mangle]
