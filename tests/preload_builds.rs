@@ -209,3 +209,28 @@ fn env_i_keeps_an_other_preload_it_sets() {
     assert!(entries[0].ends_with("libpyrewrite.so"), "{line}");
     assert_eq!(entries[1], "libm.so.6");
 }
+
+#[test]
+fn a_renamed_copy_of_the_library_is_restored_once_and_stripped_for_emcc() {
+    let (dir, emcc, s) = setup("renamed");
+    write(&dir, "x.c", "int x;\n");
+    let copy = dir.join("renamed-preload.so");
+    std::fs::copy(preload_lib(), &copy).unwrap();
+    let out = run(s
+        .command("sh")
+        .arg("-c")
+        .arg("env -i /bin/sh -c 'env -i /bin/sh -c \"echo \\$LD_PRELOAD\"; gcc -c x.c -o x.o'")
+        .env("LD_PRELOAD", &copy));
+    assert_ok(&out, "renamed preload");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        copy.to_str().unwrap(),
+        "restored once, not once per generation"
+    );
+    let calls = emcc.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0].ld_preload, "",
+        "recursion guard recognises the renamed copy"
+    );
+}

@@ -10,7 +10,7 @@
 //! When nothing needs changing the caller's envp is passed on as is; otherwise
 //! the new array lives in stack buffers owned by the caller's frame.
 
-use crate::session::{is_ours, Session};
+use crate::session::Session;
 use crate::small::SmallVec;
 use libc::c_char;
 use std::ffi::CStr;
@@ -79,18 +79,22 @@ impl EnvBuf {
     ///
     /// # Safety
     /// As for [`EnvBuf::keep`].
-    pub unsafe fn strip(&mut self, envp: *const *const c_char) -> *const *const c_char {
+    pub unsafe fn strip(
+        &mut self,
+        envp: *const *const c_char,
+        s: &Session,
+    ) -> *const *const c_char {
         let entries = unsafe { entries(envp) };
         let Some(at) = entries.iter().position(|e| {
             e.to_bytes()
                 .strip_prefix(LD_PRELOAD_EQ)
-                .is_some_and(|v| preload_entries(v).any(is_ours))
+                .is_some_and(|v| preload_entries(v).any(|e| s.is_ours(e)))
         }) else {
             return envp;
         };
         let old = &entries[at].to_bytes()[LD_PRELOAD_EQ.len()..];
         let mut kept_any = false;
-        for entry in preload_entries(old).filter(|e| !is_ours(e)) {
+        for entry in preload_entries(old).filter(|e| !s.is_ours(e)) {
             if kept_any {
                 self.preload.push(b' ');
             } else {
@@ -146,7 +150,7 @@ fn survey(entries: &Entries, s: &Session) -> Needs {
     for (i, e) in entries.iter().enumerate() {
         if let Some(v) = e.to_bytes().strip_prefix(LD_PRELOAD_EQ) {
             need.preload_at = Some(i);
-            has_ours = preload_entries(v).any(is_ours);
+            has_ours = preload_entries(v).any(|e| s.is_ours(e));
         }
     }
     need.preload = !has_ours && s.preload.is_some();

@@ -99,10 +99,10 @@ unsafe fn intercept_compiler(
     let mut env = EnvBuf::new();
     match plan.action {
         Action::Passthrough => unsafe { with_session_env(envp, s, |e| launch.original(e)) },
-        Action::Rewrite => unsafe { launch.other(arena.program(), new_argv.0, env.strip(envp)) },
+        Action::Rewrite => unsafe { launch.other(arena.program(), new_argv.0, env.strip(envp, s)) },
         Action::Answer | Action::Refuse => {
             let fd = if plan.action == Action::Answer { 1 } else { 2 };
-            unsafe { launch.reply(fd, arena.text(), plan.code, env.strip(envp)) }
+            unsafe { launch.reply(fd, arena.text(), plan.code, env.strip(envp, s)) }
         }
     }
 }

@@ -50,6 +50,12 @@ impl Session {
         self.socket.is_some() || self.events.is_some()
     }
 
+    /// Whether an `LD_PRELOAD` entry is this library: named `libpyrewrite.so`
+    /// or exactly the path we restore (a renamed copy).
+    pub fn is_ours(&self, entry: &[u8]) -> bool {
+        is_ours(entry) || self.preload == Some(entry)
+    }
+
     /// Session variable entries (`NAME=value`) to restore into a new envp.
     pub fn entries(&self) -> impl Iterator<Item = &'static CStr> + '_ {
         self.entries.iter().flatten().copied()
