@@ -228,3 +228,91 @@ unsafe fn entries(envp: *const *const c_char) -> Entries {
     }
     Entries { ptr: envp, len }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envp(v: &[&'static CStr]) -> Vec<*const c_char> {
+        let mut p: Vec<_> = v.iter().map(|c| c.as_ptr()).collect();
+        p.push(std::ptr::null());
+        p
+    }
+
+    fn read(p: *const *const c_char) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        // SAFETY: NULL-terminated arrays built by the tests or EnvBuf.
+        unsafe {
+            while !(*p.add(i)).is_null() {
+                out.push(CStr::from_ptr(*p.add(i)).to_string_lossy().into_owned());
+                i += 1;
+            }
+        }
+        out
+    }
+
+    fn session() -> Session {
+        Session::for_test(
+            b"/lib/libpyrewrite.so",
+            &[c"PYREWRITE_EVENTS=/tmp/e", c"PYREWRITE_MODE=trace"],
+        )
+    }
+
+    #[test]
+    fn complete_envp_is_passed_on_untouched() {
+        let s = session();
+        let e = envp(&[
+            c"A=1",
+            c"LD_PRELOAD=/x/libpyrewrite.so",
+            c"PYREWRITE_EVENTS=/other",
+            c"PYREWRITE_MODE=trace",
+        ]);
+        let mut b = EnvBuf::new();
+        assert_eq!(unsafe { b.keep(e.as_ptr(), &s) }, e.as_ptr());
+    }
+
+    #[test]
+    fn missing_preload_and_session_vars_are_restored_keeping_others() {
+        let s = session();
+        let e = envp(&[c"A=1", c"LD_PRELOAD=libm.so.6", c"PYREWRITE_MODE=rewrite"]);
+        let mut b = EnvBuf::new();
+        let got = read(unsafe { b.keep(e.as_ptr(), &s) });
+        assert_eq!(
+            got,
+            [
+                "A=1",
+                "PYREWRITE_MODE=rewrite",
+                "PYREWRITE_EVENTS=/tmp/e",
+                "LD_PRELOAD=/lib/libpyrewrite.so libm.so.6"
+            ]
+        );
+        let mut b = EnvBuf::new();
+        let got = read(unsafe { b.keep(std::ptr::null(), &s) });
+        assert_eq!(
+            got,
+            [
+                "PYREWRITE_EVENTS=/tmp/e",
+                "PYREWRITE_MODE=trace",
+                "LD_PRELOAD=/lib/libpyrewrite.so"
+            ]
+        );
+    }
+
+    #[test]
+    fn strip_removes_only_this_library() {
+        let s = session();
+        let e = envp(&[c"LD_PRELOAD=libm.so.6:/lib/libpyrewrite.so libz.so", c"B=2"]);
+        let mut b = EnvBuf::new();
+        assert_eq!(
+            read(unsafe { b.strip(e.as_ptr(), &s) }),
+            ["B=2", "LD_PRELOAD=libm.so.6 libz.so"]
+        );
+        let e = envp(&[c"LD_PRELOAD=/lib/libpyrewrite.so", c"B=2"]);
+        let mut b = EnvBuf::new();
+        assert_eq!(read(unsafe { b.strip(e.as_ptr(), &s) }), ["B=2"]);
+        let e = envp(&[c"B=2"]);
+        let mut b = EnvBuf::new();
+        assert_eq!(unsafe { b.strip(e.as_ptr(), &s) }, e.as_ptr());
+    }
+}
