@@ -265,3 +265,37 @@ fn a_panic_inside_a_hook_runs_the_real_call_instead() {
     }
     assert!(s.events().is_empty(), "the panic came before reporting");
 }
+
+#[test]
+fn an_emcc_that_cannot_run_never_falls_back_to_the_native_compiler() {
+    let (dir, mut s, exec_each) = setup("emcc-broken");
+    write(&dir, "x.c", "int x;\n");
+    let broken = write(&dir, "broken-emcc", "\x01\x02 not a program\n");
+    set_mode(&broken, 0o755);
+    let target = write(
+        &dir,
+        "broken.json",
+        &serde_json::json!({"emcc": broken, "emxx": broken}).to_string(),
+    );
+    s.target = Some(target);
+    for f in ["execvp", "execlp", "posix_spawnp", "execve"] {
+        let out = run(s
+            .command(&exec_each)
+            .args([f, "gcc", "gcc", "-c", "x.c", "-o", "x.o"])
+            .env("PATH", "/usr/bin:/bin"));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if f == "execve" {
+            // execve does not search PATH: "gcc" relative to cwd does not exist.
+            assert!(stdout.contains("errno=2"), "{f}: {stdout}");
+        } else {
+            assert!(
+                stdout.contains("FAILED") && stdout.contains("=8"),
+                "{f}: ENOEXEC from emcc: {stdout}"
+            );
+        }
+        assert!(
+            !dir.join("x.o").exists(),
+            "{f}: the native compiler must not run"
+        );
+    }
+}
