@@ -6,7 +6,7 @@
 #   npm:   pyodide@0.23.4               -> .cache/pyodide-npm/node_modules/pyodide
 #   PyPI:  micropip, packaging wheels   -> .cache/wheels/   (loaded into Pyodide)
 #          pinned sdists of the e2e set -> .cache/sdists/
-#          build deps for --no-build-isolation builds, into the host python
+#          build deps for --no-build-isolation builds -> .cache/build-venv
 #   cargo: build --workspace
 #   then:  pyrewrite target from-pyodide -> .cache/target.json
 #
@@ -27,10 +27,15 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 SDISTS=(
   markupsafe==3.0.4
   msgpack==1.2.4
+  simplejson==4.3.0
+  bitarray==3.12.3
+  mmh3==5.3.1
+  wrapt==2.5.2
 )
-# Build requirements of the examples and SDISTS, installed into the host
-# python so `pip wheel --no-build-isolation` finds them.
-BUILD_DEPS=(setuptools wheel packaging)
+# Build requirements of the examples and SDISTS, for `pip wheel
+# --no-build-isolation`: installed into a repo-local venv, not the host python.
+# (msgpack needs setuptools >= 78.1.1.)
+BUILD_DEPS=("setuptools>=78.1.1" wheel packaging)
 
 # --- apt ---------------------------------------------------------------------
 APT_PKGS=(emscripten python3.11-dev ninja-build cmake clang-tools-14)
@@ -68,7 +73,30 @@ else
   step "pyodide $PYODIDE_VERSION present"
 fi
 
-# --- PyPI downloads --------------------------------------------------------------
+# --- PyPI: build venv, downloads ------------------------------------------------
+# The retag tests (driver/tests) check wheels with `packaging` and `wheel`.
+if ! "$PYTHON" -c "import packaging, wheel" 2>/dev/null; then
+  step "pip install packaging wheel (host python)"
+  "$PYTHON" -m pip install -q packaging wheel
+fi
+VENV=$CACHE/build-venv
+if ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
+  step "python -m venv .cache/build-venv"
+  rm -rf "$VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+if ! "$VENV/bin/python" - "${BUILD_DEPS[@]}" <<'PY' 2>/dev/null; then
+import sys
+from importlib.metadata import version
+from packaging.requirements import Requirement
+sys.exit(not all(Requirement(r).specifier.contains(version(Requirement(r).name)) for r in sys.argv[1:]))
+PY
+  step "pip install ${BUILD_DEPS[*]} into .cache/build-venv"
+  "$VENV/bin/python" -m pip install -q "${BUILD_DEPS[@]}"
+else
+  step "build venv ready (${BUILD_DEPS[*]})"
+fi
+
 mkdir -p "$CACHE/wheels" "$CACHE/sdists"
 fetch() { # fetch DIR FILE-GLOB PIP-ARGS...
   local dir=$1 glob=$2; shift 2
@@ -78,21 +106,18 @@ fetch() { # fetch DIR FILE-GLOB PIP-ARGS...
 }
 fetch "$CACHE/wheels" 'micropip-0.3.0-*.whl' micropip==0.3.0
 fetch "$CACHE/wheels" 'packaging-23.1-*.whl' packaging==23.1
+missing_sdists=()
 for spec in "${SDISTS[@]}"; do
   name=${spec%%==*}; ver=${spec##*==}
-  fetch "$CACHE/sdists" "${name//-/[-_]}-$ver.tar.gz" --no-binary :all: "$spec"
+  compgen -G "$CACHE/sdists/${name//-/[-_]}-$ver.tar.gz" >/dev/null || missing_sdists+=("$spec")
 done
-
-need_install=()
-for dep in "${BUILD_DEPS[@]}"; do
-  "$PYTHON" -c "import importlib.util,sys; sys.exit(importlib.util.find_spec('$dep') is None)" \
-    || need_install+=("$dep")
-done
-if [ ${#need_install[@]} -gt 0 ]; then
-  step "pip install ${need_install[*]}"
-  "$PYTHON" -m pip install -q "${need_install[@]}"
+if [ ${#missing_sdists[@]} -gt 0 ]; then
+  # One pip run; the venv's build deps make metadata preparation cheap.
+  step "pip download sdists ${missing_sdists[*]}"
+  "$VENV/bin/python" -m pip download -q --no-deps --no-binary :all: --no-build-isolation \
+    -d "$CACHE/sdists" "${missing_sdists[@]}"
 else
-  step "host build deps present (${BUILD_DEPS[*]})"
+  step "sdists present (${SDISTS[*]})"
 fi
 
 # --- build + target ---------------------------------------------------------------

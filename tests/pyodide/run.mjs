@@ -8,8 +8,11 @@
 //                  JSON-serialisable `result`
 //   WHEEL...       installed with micropip from Pyodide's file system
 //                  (emfs:/tmp/wheels/<name>), without dependencies
+//   --keep-going   a wheel that fails to install is reported in
+//                  "install_errors" ({wheel: message}) instead of stopping
 //
-// stdout gets exactly one JSON line: {"ok": true, "installed": [...], "result": ...}
+// stdout gets exactly one JSON line:
+// {"ok": true, "installed": [...], "install_errors": {...}, "result": ...}
 // or {"ok": false, "stage": ..., "error": ...}; the exit code is 1 on any error.
 // Python's own prints go to stderr so stdout stays machine-readable.
 
@@ -29,6 +32,7 @@ function parseArgs(argv) {
     else if (a === "--support") opts.support = resolve(next());
     else if (a === "--code") opts.code = next();
     else if (a === "--file") opts.code = readFileSync(next(), "utf8");
+    else if (a === "--keep-going") opts.keepGoing = true;
     else if (a.startsWith("--")) fail("args", `unknown option ${a}`);
     else opts.wheels.push(resolve(a));
   }
@@ -65,19 +69,26 @@ async function main() {
     const micropip = pyodide.pyimport("micropip");
 
     const installed = [];
+    const installErrors = {};
     pyodide.FS.mkdirTree("/tmp/wheels");
     for (const wheel of opts.wheels) {
       stage = `install ${basename(wheel)}`;
       const dest = `/tmp/wheels/${basename(wheel)}`;
       pyodide.FS.writeFile(dest, readFileSync(wheel));
-      await micropip.install.callKwargs(`emfs:${dest}`, { deps: false });
-      installed.push(basename(wheel));
+      try {
+        await micropip.install.callKwargs(`emfs:${dest}`, { deps: false });
+        installed.push(basename(wheel));
+      } catch (e) {
+        if (!opts.keepGoing) throw e;
+        installErrors[basename(wheel)] = String(e && e.message ? e.message : e);
+      }
     }
 
     stage = "run";
     await pyodide.runPythonAsync(opts.code);
     const json = pyodide.runPython("import json as _j; _j.dumps(result)");
-    process.stdout.write(`{"ok": true, "installed": ${JSON.stringify(installed)}, "result": ${json}}\n`);
+    const head = `"installed": ${JSON.stringify(installed)}, "install_errors": ${JSON.stringify(installErrors)}`;
+    process.stdout.write(`{"ok": true, ${head}, "result": ${json}}\n`);
     process.exit(0);
   } catch (e) {
     fail(stage, e && e.message ? e.message : e);

@@ -1,0 +1,297 @@
+//! Shared pieces of the end-to-end tests (`tests/e2e_*.rs`): where the
+//! prerequisites are, building a package through pyrewrite, and running
+//! Python inside a real Pyodide (tests/pyodide/run.mjs).
+//!
+//! Prerequisites come from `scripts/setup.sh`. When one is missing the tests
+//! FAIL saying so (CI runs setup first); `PYREWRITE_E2E=0` skips them
+//! explicitly, with a printed reason.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Everything an end-to-end test needs, all checked to exist.
+pub struct E2e {
+    pub root: PathBuf,
+    pub pyrewrite: PathBuf,
+    pub preload: PathBuf,
+    pub target_json: PathBuf,
+    pub pyodide: PathBuf,
+    pub support_wheels: PathBuf,
+    pub sdists: PathBuf,
+    /// Python with the build requirements installed, for `--no-build-isolation`.
+    pub build_venv_python: PathBuf,
+    pub ext_suffix: String,
+}
+
+impl E2e {
+    /// `None` (after printing why) only when `PYREWRITE_E2E=0`.
+    pub fn get() -> Option<E2e> {
+        if std::env::var("PYREWRITE_E2E").as_deref() == Ok("0") {
+            eprintln!("SKIPPED: PYREWRITE_E2E=0 disables the end-to-end tests");
+            return None;
+        }
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let bin = std::env::current_exe()
+            .unwrap()
+            .parent()
+            .and_then(Path::parent)
+            .unwrap()
+            .to_path_buf();
+        let cache = root.join(".cache");
+        let e = E2e {
+            pyrewrite: bin.join("pyrewrite"),
+            preload: bin.join("libpyrewrite.so"),
+            target_json: cache.join("target.json"),
+            pyodide: cache.join("pyodide-npm/node_modules/pyodide"),
+            support_wheels: cache.join("wheels"),
+            sdists: cache.join("sdists"),
+            build_venv_python: cache.join("build-venv/bin/python"),
+            ext_suffix: String::new(),
+            root,
+        };
+        for (what, path) in [
+            ("the pyrewrite binary (cargo build --workspace)", &e.pyrewrite),
+            ("libpyrewrite.so (cargo build --workspace)", &e.preload),
+            ("the target profile", &e.target_json),
+            ("Pyodide 0.23.4 (npm)", &e.pyodide.join("pyodide.mjs")),
+            ("the micropip/packaging wheels", &e.support_wheels),
+            ("the pinned sdists", &e.sdists),
+            ("the build venv", &e.build_venv_python),
+        ] {
+            assert!(
+                path.exists(),
+                "missing {what}: {} does not exist. Run scripts/setup.sh first \
+                 (or set PYREWRITE_E2E=0 to skip the end-to-end tests)",
+                path.display()
+            );
+        }
+        let target: Value =
+            serde_json::from_str(&std::fs::read_to_string(&e.target_json).unwrap()).unwrap();
+        let ext_suffix = target["ext_suffix"].as_str().unwrap().to_owned();
+        Some(E2e { ext_suffix, ..e })
+    }
+
+    /// A fresh scratch dir under target/e2e/ (kept after the test for
+    /// inspection; replaced by the next run).
+    pub fn scratch(&self, name: &str) -> PathBuf {
+        let dir = self
+            .pyrewrite
+            .parent()
+            .unwrap()
+            .join("e2e")
+            .join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// The pinned sdist `NAME-VERSION.tar.gz` from .cache/sdists.
+    pub fn sdist(&self, name_version: &str) -> PathBuf {
+        let p = self.sdists.join(format!("{name_version}.tar.gz"));
+        assert!(
+            p.is_file(),
+            "{}: missing; add it to SDISTS in scripts/setup.sh and run it",
+            p.display()
+        );
+        p
+    }
+}
+
+/// How a package is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// `pyrewrite run -- python -m pip wheel --no-deps -w OUT SRC`
+    Run { isolation: bool },
+    /// `LD_PRELOAD=libpyrewrite.so pip wheel ...` then `pyrewrite retag`.
+    Preload,
+}
+
+/// Copies an example dir to `scratch` (so no stale in-tree `build/` of a
+/// native build is reused) and returns the copy.
+pub fn copy_tree(src: &Path, scratch: &Path) -> PathBuf {
+    let dest = scratch.join(src.file_name().unwrap());
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(src)
+        .arg(&dest)
+        .status()
+        .unwrap();
+    assert!(status.success(), "cp -r {} failed", src.display());
+    for junk in ["build", "dist"] {
+        let _ = std::fs::remove_dir_all(dest.join(junk));
+    }
+    dest
+}
+
+/// Builds `src` (an sdist or a source dir) into wasm wheels in `out`.
+/// Returns the wasm (or pure) wheels, or the tail of the build log.
+pub fn build(e: &E2e, src: &Path, out: &Path, via: Via) -> Result<Vec<PathBuf>, String> {
+    std::fs::create_dir_all(out).unwrap();
+    let log = out.join("build.log");
+    let native_out = out.join("native");
+    let python = match via {
+        Via::Run { isolation: false } => e.build_venv_python.clone(),
+        _ => PathBuf::from("python3"),
+    };
+    let mut pip = vec![
+        python.into_os_string(),
+        "-m".into(),
+        "pip".into(),
+        "wheel".into(),
+        "--no-deps".into(),
+        "--no-cache-dir".into(),
+    ];
+    if via == (Via::Run { isolation: false }) {
+        pip.push("--no-build-isolation".into());
+    }
+    let wheel_dir: &Path = if via == Via::Preload { &native_out } else { out };
+    pip.extend(["-w".into(), wheel_dir.as_os_str().to_owned()]);
+    pip.push(src.as_os_str().to_owned());
+
+    let mut cmd = match via {
+        Via::Run { .. } => {
+            let mut c = Command::new(&e.pyrewrite);
+            c.arg("run").arg("--").args(&pip);
+            c
+        }
+        Via::Preload => {
+            let mut c = Command::new(&pip[0]);
+            c.args(&pip[1..])
+                .env("LD_PRELOAD", &e.preload)
+                .env("PYREWRITE_PRELOAD", &e.preload)
+                .env("PYREWRITE_EVENTS", out.join("events.jsonl"));
+            c
+        }
+    };
+    cmd.env("PYREWRITE_TARGET", &e.target_json)
+        .current_dir(out)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::fs::File::create(out.join("build.stderr.log")).unwrap());
+    let status = cmd.status().map_err(|err| format!("cannot start: {err}"))?;
+    let tail = || {
+        let mut text = std::fs::read_to_string(&log).unwrap_or_default();
+        text += &std::fs::read_to_string(out.join("build.stderr.log")).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    };
+    if !status.success() {
+        return Err(format!("build of {} failed ({status}):\n{}", src.display(), tail()));
+    }
+    if via == Via::Preload {
+        let natives = wheels_in(&native_out);
+        let retag = Command::new(&e.pyrewrite)
+            .arg("retag")
+            .arg("--target")
+            .arg(&e.target_json)
+            .arg("--out")
+            .arg(out)
+            .arg("--events")
+            .arg(out.join("events.jsonl"))
+            .args(&natives)
+            .output()
+            .unwrap();
+        if !retag.status.success() {
+            return Err(format!(
+                "pyrewrite retag failed: {}",
+                String::from_utf8_lossy(&retag.stderr)
+            ));
+        }
+    }
+    let wheels: Vec<PathBuf> = wheels_in(out)
+        .into_iter()
+        .filter(|w| {
+            let n = w.file_name().unwrap().to_string_lossy();
+            n.ends_with("_wasm32.whl") || n.ends_with("-none-any.whl")
+        })
+        .collect();
+    if wheels.is_empty() {
+        return Err(format!(
+            "no wasm32 or pure wheel in {}: {:?}\n{}",
+            out.display(),
+            wheels_in(out),
+            tail()
+        ));
+    }
+    Ok(wheels)
+}
+
+fn wheels_in(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "whl"))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Installs `wheels` into a fresh Pyodide (node + micropip, offline) and runs
+/// `code`, which must assign a JSON-serialisable `result`. Returns the
+/// loader's JSON (`ok`, `installed`, `install_errors`, `result` or `error`).
+pub fn pyodide(e: &E2e, wheels: &[PathBuf], code: &str) -> Value {
+    let out = Command::new("node")
+        .arg(e.root.join("tests/pyodide/run.mjs"))
+        .arg("--pyodide")
+        .arg(&e.pyodide)
+        .arg("--support")
+        .arg(&e.support_wheels)
+        .arg("--keep-going")
+        .arg("--code")
+        .arg(code)
+        .args(wheels)
+        .output()
+        .expect("node not found: run scripts/setup.sh");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let json: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|err| {
+        panic!("loader printed no JSON ({err}); stdout:\n{stdout}\nstderr:\n{stderr}")
+    });
+    assert_eq!(
+        json["ok"],
+        Value::Bool(true),
+        "Pyodide run failed: {json:#}\nstderr:\n{stderr}"
+    );
+    json
+}
+
+/// Python that imports each named extension module and records its
+/// `__file__` (or the error), plus the values of `probes` (name -> expr).
+/// Every probe runs even if another fails; `raises(f, *args)` gives the name
+/// of the exception a call raises.
+pub fn probe_code(modules: &[&str], probes: &[(&str, &str)]) -> String {
+    let mut code = String::from(
+        "import json, sys\nresult = {'files': {}, 'values': {}}\n\
+         def raises(f, *a):\n    try:\n        f(*a)\n        return 'no exception'\n    \
+         except Exception as e:\n        return type(e).__name__\n",
+    );
+    for m in modules {
+        code += &format!(
+            "try:\n    import {m}\n    result['files'][{m:?}] = sys.modules[{m:?}].__file__\nexcept BaseException as e:\n    result['files'][{m:?}] = 'ERROR ' + type(e).__name__ + ': ' + str(e)\n"
+        );
+    }
+    for (name, expr) in probes {
+        code += &format!(
+            "try:\n    result['values'][{name:?}] = json.loads(json.dumps({expr}))\nexcept BaseException as e:\n    result['values'][{name:?}] = 'ERROR ' + type(e).__name__ + ': ' + str(e)\n"
+        );
+    }
+    code
+}
+
+/// Asserts every module in `result.files` came from a `.so` with the target
+/// suffix: a silent fallback to pure Python shows up here as a `.py` file.
+pub fn assert_loaded_from_so(e: &E2e, json: &Value, modules: &[&str]) {
+    for m in modules {
+        let file = json["result"]["files"][m].as_str().unwrap_or("<missing>");
+        assert!(
+            file.ends_with(&e.ext_suffix),
+            "{m}: expected to be imported from a {} side module, got {file:?}",
+            e.ext_suffix
+        );
+    }
+}
