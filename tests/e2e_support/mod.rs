@@ -112,7 +112,9 @@ pub enum Via {
 /// Copies an example dir to `scratch` (so no stale in-tree `build/` of a
 /// native build is reused) and returns the copy.
 pub fn copy_tree(src: &Path, scratch: &Path) -> PathBuf {
+    std::fs::create_dir_all(scratch).unwrap();
     let dest = scratch.join(src.file_name().unwrap());
+    let _ = std::fs::remove_dir_all(&dest);
     let status = Command::new("cp")
         .arg("-r")
         .arg(src)
@@ -154,7 +156,11 @@ pub fn build(e: &E2e, src: &Path, out: &Path, via: Via) -> Result<Vec<PathBuf>, 
     let mut cmd = match via {
         Via::Run { .. } => {
             let mut c = Command::new(&e.pyrewrite);
-            c.arg("run").arg("--").args(&pip);
+            c.arg("run")
+                .arg("--target")
+                .arg(&e.target_json)
+                .arg("--")
+                .args(&pip);
             c
         }
         Via::Preload => {
