@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Runs every test. Installs what the tests need first (safe to run again).
+# Runs every test. Installs what the tests need first (scripts/setup.sh: apt,
+# npm, pip; safe to run again), then builds and tests the whole workspace,
+# including the end-to-end suite (tests/e2e_*.rs) against a real Pyodide.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+./scripts/setup.sh
+echo "==> cargo build --workspace && cargo test --workspace"
 cargo build --workspace
 cargo test --workspace
