@@ -29,9 +29,15 @@ fn examples_built_with_pyrewrite_run_work_in_pyodide() {
         assert_eq!(built.len(), 1, "{name}: one wheel expected, got {built:?}");
         let file = built[0].file_name().unwrap().to_string_lossy().into_owned();
         if name == "pure-python" {
-            assert!(file.ends_with("-py3-none-any.whl"), "{file}: must stay pure");
+            assert!(
+                file.ends_with("-py3-none-any.whl"),
+                "{file}: must stay pure"
+            );
         } else {
-            assert!(file.ends_with("-cp311-cp311-emscripten_3_1_32_wasm32.whl"), "{file}");
+            assert!(
+                file.ends_with("-cp311-cp311-emscripten_3_1_32_wasm32.whl"),
+                "{file}"
+            );
         }
         wheels.extend(built);
     }
@@ -42,7 +48,10 @@ fn examples_built_with_pyrewrite_run_work_in_pyodide() {
             ("fib", "hello_c.fib(90)"),
             ("reverse", "hello_c.reverse('héllo')"),
             ("words", "hello_c.word_count('a b  c')"),
-            ("checked_sum", "cxx_exceptions.checked_sum([1, -2, 3, -4, 5])"),
+            (
+                "checked_sum",
+                "cxx_exceptions.checked_sum([1, -2, 3, -4, 5])",
+            ),
             ("parse_int", "cxx_exceptions.parse_int('-42')"),
             ("parse_bad", "raises(cxx_exceptions.parse_int, 'x')"),
             ("parse_huge", "raises(cxx_exceptions.parse_int, '9' * 30)"),
@@ -92,8 +101,13 @@ fn direct_ld_preload_build_then_retag_works_in_pyodide_and_time_gap_is_reported(
     // Pyodide 0.23.4's 64-bit one. The build succeeds; loading must fail.
     let gap = copy_tree(&e.root.join("tests/pyodide/time-gap"), &scratch.join("src"));
     wheels.extend(
-        build(&e, &gap, &scratch.join("time-gap"), Via::Run { isolation: true })
-            .unwrap_or_else(|err| panic!("time-gap: {err}")),
+        build(
+            &e,
+            &gap,
+            &scratch.join("time-gap"),
+            Via::Run { isolation: true },
+        )
+        .unwrap_or_else(|err| panic!("time-gap: {err}")),
     );
 
     let code = support::probe_code(

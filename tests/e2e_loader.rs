@@ -46,7 +46,11 @@ fn hand_built_side_module_sees_pyodide_sizes_and_works() {
         .arg(&so)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let wheel = std::path::PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
 
     let json = support::pyodide(

@@ -53,7 +53,10 @@ impl E2e {
             root,
         };
         for (what, path) in [
-            ("the pyrewrite binary (cargo build --workspace)", &e.pyrewrite),
+            (
+                "the pyrewrite binary (cargo build --workspace)",
+                &e.pyrewrite,
+            ),
             ("libpyrewrite.so (cargo build --workspace)", &e.preload),
             ("the target profile", &e.target_json),
             ("Pyodide 0.23.4 (npm)", &e.pyodide.join("pyodide.mjs")),
@@ -77,12 +80,7 @@ impl E2e {
     /// A fresh scratch dir under target/e2e/ (kept after the test for
     /// inspection; replaced by the next run).
     pub fn scratch(&self, name: &str) -> PathBuf {
-        let dir = self
-            .pyrewrite
-            .parent()
-            .unwrap()
-            .join("e2e")
-            .join(name);
+        let dir = self.pyrewrite.parent().unwrap().join("e2e").join(name);
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir
@@ -149,7 +147,11 @@ pub fn build(e: &E2e, src: &Path, out: &Path, via: Via) -> Result<Vec<PathBuf>, 
     if via == (Via::Run { isolation: false }) {
         pip.push("--no-build-isolation".into());
     }
-    let wheel_dir: &Path = if via == Via::Preload { &native_out } else { out };
+    let wheel_dir: &Path = if via == Via::Preload {
+        &native_out
+    } else {
+        out
+    };
     pip.extend(["-w".into(), wheel_dir.as_os_str().to_owned()]);
     pip.push(src.as_os_str().to_owned());
 
@@ -185,7 +187,11 @@ pub fn build(e: &E2e, src: &Path, out: &Path, via: Via) -> Result<Vec<PathBuf>, 
         lines[lines.len().saturating_sub(40)..].join("\n")
     };
     if !status.success() {
-        return Err(format!("build of {} failed ({status}):\n{}", src.display(), tail()));
+        return Err(format!(
+            "build of {} failed ({status}):\n{}",
+            src.display(),
+            tail()
+        ));
     }
     if via == Via::Preload {
         let natives = wheels_in(&native_out);
