@@ -74,6 +74,8 @@ else
 fi
 
 # --- PyPI: build venv, downloads ------------------------------------------------
+"$PYTHON" -m pip --version >/dev/null 2>&1 && "$PYTHON" -c "import venv, ensurepip" 2>/dev/null \
+  || die "$PYTHON lacks pip or venv; use a CPython 3.11 with both (pyenv), or apt-get install python3-pip python3-venv"
 # The retag tests (driver/tests) check wheels with `packaging` and `wheel`.
 if ! "$PYTHON" -c "import packaging, wheel" 2>/dev/null; then
   step "pip install packaging wheel (host python)"
