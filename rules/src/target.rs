@@ -28,6 +28,10 @@ pub struct Target {
     pub cxxflags: Vec<String>,
     /// Appended after the build's own flags on every link.
     pub ldflags: Vec<String>,
+    /// Pyodide distribution (npm package dir with `pyodide.asm.wasm`) the wheels
+    /// will be loaded into; `pyrewrite verify` checks them against it. Relative
+    /// paths are relative to the profile file.
+    pub pyodide_dir: Option<String>,
 }
 
 impl Default for Target {
@@ -49,6 +53,7 @@ impl Default for Target {
                 "-fexceptions".into(),
             ],
             ldflags: vec!["-O2".into(), "-g0".into()],
+            pyodide_dir: None,
         }
     }
 }
