@@ -1,0 +1,523 @@
+//! `pyrewrite verify` against the real Pyodide 0.23.4, on side modules built by
+//! the real emcc (/usr/bin/emcc, Debian's 3.1.6). Every verdict is compared with
+//! what actually happens when the module is loaded into that Pyodide
+//! (tests/pyodide/load_so.mjs: node + ctypes.CDLL, then a call).
+//!
+//! Needs: emcc, node, and Pyodide at <repo>/.cache/pyodide-npm/node_modules/pyodide
+//! (scripts/setup.sh installs it) or in $PYREWRITE_PYODIDE_DIR.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+const REPO: &str = env!("CARGO_MANIFEST_DIR");
+
+/// One C source per behaviour; `link_bigint: false` drops -sWASM_BIGINT.
+struct Case {
+    name: &'static str,
+    source: &'static str,
+    link_bigint: bool,
+    /// Function to call after loading, with int arguments.
+    call: (&'static str, &'static [i64]),
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "clean",
+        source: "#include <string.h>\n\
+                 int pyr_add(int a, int b) { return a + b; }\n\
+                 int pyr_len(const char *s) { return (int)strlen(s); }\n",
+        link_bigint: true,
+        call: ("pyr_add", &[2, 3]),
+    },
+    Case {
+        name: "usetime",
+        source: "#include <time.h>\nlong pyr_now(void) { return (long)time(0); }\n",
+        link_bigint: true,
+        call: ("pyr_now", &[]),
+    },
+    Case {
+        name: "useclock",
+        source: "#include <time.h>\n\
+                 long pyr_mono(void) { struct timespec ts; \
+                 clock_gettime(CLOCK_MONOTONIC, &ts); return (long)ts.tv_sec; }\n",
+        link_bigint: true,
+        call: ("pyr_mono", &[]),
+    },
+    Case {
+        // off_t is 64-bit on wasm32: without WASM_BIGINT the `lseek` import is
+        // legalized to (i32, i32, i32, i32) -> i32.
+        name: "nobigint",
+        source: "#include <unistd.h>\n\
+                 long long pyr_seek(int fd, long long off) { return lseek(fd, off, SEEK_SET); }\n",
+        link_bigint: false,
+        call: ("pyr_seek", &[0, 0]),
+    },
+    Case {
+        name: "missing",
+        source: "int pyr_nobody_exports_this(int);\n\
+                 int pyr_call_missing(int x) { return pyr_nobody_exports_this(x) + 1; }\n",
+        link_bigint: true,
+        call: ("pyr_call_missing", &[1]),
+    },
+    Case {
+        name: "provider",
+        source: "int pyr_nobody_exports_this(int x) { return 41 + x; }\n",
+        link_bigint: true,
+        call: ("pyr_nobody_exports_this", &[1]),
+    },
+    Case {
+        // libpng is not part of Pyodide 0.23.4's main module (zlib, bzip2 and
+        // libffi are: they are checked as provided).
+        name: "needspng",
+        source: "const char *png_get_libpng_ver(void *png);\n\
+                 int pyr_png(void) { return png_get_libpng_ver(0)[0]; }\n",
+        link_bigint: true,
+        call: ("pyr_png", &[]),
+    },
+];
+
+struct Fixtures {
+    dir: PathBuf,
+}
+
+fn pyodide_dist() -> PathBuf {
+    let default = Path::new(REPO).join(".cache/pyodide-npm/node_modules/pyodide");
+    if default.join("pyodide.asm.wasm").is_file() {
+        return default;
+    }
+    if let Some(dir) = std::env::var_os("PYREWRITE_PYODIDE_DIR") {
+        let dir = PathBuf::from(dir);
+        if dir.join("pyodide.asm.wasm").is_file() {
+            return dir;
+        }
+    }
+    panic!(
+        "Pyodide 0.23.4 not found at {} nor in $PYREWRITE_PYODIDE_DIR: run scripts/setup.sh \
+         (it installs npm pyodide@0.23.4 there)",
+        default.display()
+    );
+}
+
+fn pyrewrite_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join("pyrewrite");
+    assert!(
+        bin.is_file(),
+        "{} missing: run `cargo build --workspace` first",
+        bin.display()
+    );
+    bin
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Build every case with the real emcc once per test binary.
+fn fixtures() -> &'static Fixtures {
+    static F: OnceLock<Fixtures> = OnceLock::new();
+    F.get_or_init(|| {
+        let exe = std::env::current_exe().unwrap();
+        let dir = exe
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join("verify-fixtures");
+        std::fs::create_dir_all(&dir).unwrap();
+        for case in CASES {
+            let c = dir.join(format!("{}.c", case.name));
+            let o = dir.join(format!("{}.o", case.name));
+            let so = dir.join(format!("{}.so", case.name));
+            // Rebuild only when the source or flags changed (emcc is slow to start).
+            let key = format!("{}/* bigint={} */", case.source, case.link_bigint);
+            if so.is_file() && std::fs::read_to_string(&c).ok().as_deref() == Some(key.as_str()) {
+                continue;
+            }
+            let _ = std::fs::remove_file(&so);
+            std::fs::write(&c, &key).unwrap();
+            run(Command::new("/usr/bin/emcc")
+                .args(["-fPIC", "-O2", "-c"])
+                .arg(&c)
+                .arg("-o")
+                .arg(&o));
+            let mut link = Command::new("/usr/bin/emcc");
+            link.args(["-shared", "-sSIDE_MODULE=1"]);
+            if case.link_bigint {
+                link.arg("-sWASM_BIGINT");
+            }
+            run(link.arg(&o).arg("-o").arg(&so));
+        }
+        Fixtures { dir }
+    })
+}
+
+fn so_path(name: &str) -> PathBuf {
+    fixtures().dir.join(format!("{name}.so"))
+}
+
+/// Pack `.so` files into a minimal wheel (members under `pkg/`), with Python's
+/// zipfile: the wheel format is a zip with a dist-info.
+fn wheel(name: &str, members: &[&str]) -> PathBuf {
+    let whl = fixtures().dir.join(format!(
+        "{name}-1.0-cp311-cp311-emscripten_3_1_32_wasm32.whl"
+    ));
+    let files: Vec<String> = members
+        .iter()
+        .map(|m| so_path(m).display().to_string())
+        .collect();
+    let script = r#"
+import sys, zipfile, os
+whl, name, files = sys.argv[1], sys.argv[2], sys.argv[3:]
+tmp = f"{whl}.{os.getpid()}.tmp"
+with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+    for f in files:
+        base = os.path.basename(f)[:-3]
+        z.write(f, f"pkg/{base}.cpython-311-wasm32-emscripten.so")
+    di = f"{name}-1.0.dist-info"
+    z.writestr(f"{di}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    z.writestr(f"{di}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: cp311-cp311-emscripten_3_1_32_wasm32\n")
+    z.writestr(f"{di}/RECORD", "")
+os.replace(tmp, whl)
+"#;
+    run(Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&whl)
+        .arg(name)
+        .args(&files));
+    whl
+}
+
+/// `pyrewrite verify ... --json`: (exit code, report).
+fn verify(args: &[&Path], extra: &[&str]) -> (i32, Value) {
+    let out = Command::new(pyrewrite_bin())
+        .arg("verify")
+        .args(args)
+        .arg("--against")
+        .arg(pyodide_dist())
+        .args(extra)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let report: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "verify printed no JSON ({e}):\n{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap(), report)
+}
+
+fn findings(report: &Value) -> Vec<Value> {
+    report["wheels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|w| w["extensions"].as_array().unwrap().clone())
+        .flat_map(|e| e["findings"].as_array().unwrap().clone())
+        .collect()
+}
+
+/// What loading the module into Pyodide 0.23.4 and calling `call` did.
+struct Loaded {
+    loaded: bool,
+    load_error: String,
+    called: Option<bool>,
+    call_result: Value,
+}
+
+fn load_in_pyodide(case: &Case) -> Loaded {
+    let script = Path::new(REPO).join("tests/pyodide/load_so.mjs");
+    let out = Command::new("node")
+        .arg(script)
+        .arg(pyodide_dist())
+        .arg(so_path(case.name))
+        .arg(case.call.0)
+        .args(case.call.1.iter().map(|a| a.to_string()))
+        .output()
+        .expect("node must be installed");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_else(|| {
+            panic!(
+                "load_so.mjs printed no result:\n{stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    let v: Value = serde_json::from_str(line).unwrap();
+    Loaded {
+        loaded: v["loaded"].as_bool().unwrap(),
+        load_error: v["load_error"].as_str().unwrap_or("").to_string(),
+        called: v["called"].as_bool(),
+        call_result: v["call_result"].clone(),
+    }
+}
+
+fn case(name: &str) -> &'static Case {
+    CASES.iter().find(|c| c.name == name).unwrap()
+}
+
+/// The verdict, reduced to what it predicts for loading: a signature mismatch
+/// (or missing data) means "fails at load"; a missing function means "loads,
+/// the call fails"; anything else means "loads and works".
+fn predicted(report: &Value) -> &'static str {
+    let f = findings(report);
+    let has = |kind: &str| {
+        f.iter()
+            .any(|x| x["severity"] == "error" && x["kind"] == kind)
+    };
+    if has("signature-mismatch") || has("missing-data") || has("not-side-module") {
+        "load-fails"
+    } else if has("missing-symbol") {
+        "call-fails"
+    } else {
+        "works"
+    }
+}
+
+fn observed(l: &Loaded) -> &'static str {
+    match (l.loaded, l.called) {
+        (false, _) => "load-fails",
+        (true, Some(false)) => "call-fails",
+        _ => "works",
+    }
+}
+
+/// Verdict for a one-extension wheel, checked against the real load.
+fn verdict_agrees(name: &str) -> (i32, Value, Loaded) {
+    let whl = wheel(name, &[name]);
+    let (code, report) = verify(&[&whl], &[]);
+    let loaded = load_in_pyodide(case(name));
+    assert_eq!(
+        predicted(&report),
+        observed(&loaded),
+        "verify's verdict for {name} disagrees with Pyodide: report {report:#}\nload error: {}",
+        loaded.load_error
+    );
+    (code, report, loaded)
+}
+
+#[test]
+fn clean_module_has_no_findings_and_works() {
+    let (code, report, loaded) = verdict_agrees("clean");
+    assert_eq!(findings(&report), Vec::<Value>::new());
+    assert_eq!(code, 0);
+    assert_eq!(report["schema"], "pyrewrite-verify/1");
+    assert_eq!(report["runtime"]["pyodide_version"], "0.23.4");
+    assert_eq!(report["runtime"]["emscripten"], "3.1.32");
+    assert_eq!(report["runtime"]["time_t_bits"], 64);
+    assert_eq!(loaded.call_result, 5);
+}
+
+#[test]
+fn time_import_is_flagged_as_time_t_width_and_fails_to_load() {
+    let (code, report, loaded) = verdict_agrees("usetime");
+    let f = findings(&report);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["severity"], "error");
+    assert_eq!(f[0]["kind"], "signature-mismatch");
+    assert_eq!(f[0]["cause"], "time-t-width");
+    assert_eq!(f[0]["symbol"], "time");
+    assert_eq!(f[0]["imported"], "(i32) -> i32");
+    assert_eq!(f[0]["provided"], "(i32) -> i64");
+    assert_eq!(code, 1);
+    assert!(
+        loaded.load_error.contains("LinkError") && loaded.load_error.contains("\"time\""),
+        "{}",
+        loaded.load_error
+    );
+}
+
+#[test]
+fn clock_gettime_is_a_layout_warning_and_loads() {
+    let (code, report, loaded) = verdict_agrees("useclock");
+    let f = findings(&report);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["severity"], "warning");
+    assert_eq!(f[0]["kind"], "abi-layout");
+    assert_eq!(f[0]["cause"], "time-t-width");
+    assert_eq!(f[0]["symbol"], "clock_gettime");
+    assert_eq!(code, 0, "warnings alone do not fail");
+    assert!(loaded.loaded);
+    let whl = wheel("useclock", &["useclock"]);
+    assert_eq!(
+        verify(&[&whl], &["--strict"]).0,
+        1,
+        "--strict makes warnings fatal"
+    );
+}
+
+#[test]
+fn missing_wasm_bigint_is_flagged_and_fails_to_load() {
+    let (code, report, loaded) = verdict_agrees("nobigint");
+    let f = findings(&report);
+    let lseek: Vec<&Value> = f.iter().filter(|x| x["symbol"] == "lseek").collect();
+    assert_eq!(lseek.len(), 1, "{f:#?}");
+    assert_eq!(lseek[0]["kind"], "signature-mismatch");
+    assert_eq!(lseek[0]["cause"], "missing-wasm-bigint");
+    assert_eq!(lseek[0]["imported"], "(i32, i32, i32, i32) -> i32");
+    assert_eq!(lseek[0]["provided"], "(i32, i64, i32) -> i64");
+    assert_eq!(code, 1);
+    assert!(
+        loaded.load_error.contains("\"lseek\""),
+        "{}",
+        loaded.load_error
+    );
+}
+
+#[test]
+fn function_nobody_exports_is_flagged_loads_and_fails_when_called() {
+    let (code, report, loaded) = verdict_agrees("missing");
+    let f = findings(&report);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["severity"], "error");
+    assert_eq!(f[0]["kind"], "missing-symbol");
+    assert_eq!(f[0]["cause"], "not-provided");
+    assert_eq!(f[0]["symbol"], "pyr_nobody_exports_this");
+    assert_eq!(code, 1);
+    assert!(loaded.loaded && loaded.called == Some(false));
+}
+
+#[test]
+fn missing_library_is_named() {
+    let whl = wheel("needspng", &["needspng"]);
+    let (code, report) = verify(&[&whl], &[]);
+    let f = findings(&report);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["cause"], "missing-library");
+    assert_eq!(f[0]["library"], "libpng");
+    assert_eq!(f[0]["symbol"], "png_get_libpng_ver");
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn symbols_from_the_same_wheel_or_with_wheels_count_as_provided() {
+    let both = wheel("both", &["missing", "provider"]);
+    let (code, report) = verify(&[&both], &[]);
+    assert_eq!(findings(&report), Vec::<Value>::new(), "{report:#}");
+    assert_eq!(code, 0);
+    assert_eq!(
+        report["wheels"][0]["extensions"].as_array().unwrap().len(),
+        2
+    );
+
+    let app = wheel("app", &["missing"]);
+    let dep = wheel("dep", &["provider"]);
+    let dep_arg = dep.display().to_string();
+    let (code, report) = verify(&[&app], &["--with", &dep_arg]);
+    assert_eq!(findings(&report), Vec::<Value>::new(), "{report:#}");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn target_profile_naming_the_runtime_works_like_the_dir() {
+    let profile = fixtures().dir.join("target-with-pyodide.json");
+    let json = serde_json::json!({ "pyodide_dir": pyodide_dist() });
+    std::fs::write(&profile, json.to_string()).unwrap();
+    let whl = wheel("usetime", &["usetime"]);
+    let out = Command::new(pyrewrite_bin())
+        .arg("verify")
+        .arg(&whl)
+        .arg("--against")
+        .arg(&profile)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(findings(&report)[0]["cause"], "time-t-width");
+
+    // A profile without pyodide_dir cannot be verified against: usage error.
+    let bare = fixtures().dir.join("target-bare.json");
+    std::fs::write(&bare, "{}").unwrap();
+    let out = Command::new(pyrewrite_bin())
+        .arg("verify")
+        .arg(&whl)
+        .arg("--against")
+        .arg(&bare)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pyodide_dir"));
+}
+
+#[test]
+fn module_emscripten_flag_drives_layout_warnings() {
+    // Told the module was built by the runtime's own Emscripten, the clock_gettime
+    // layout agrees: no warning. Told 3.1.6, it warns.
+    let whl = wheel("useclock", &["useclock"]);
+    let (_, report) = verify(&[&whl], &["--module-emscripten", "3.1.32"]);
+    assert_eq!(findings(&report), Vec::<Value>::new());
+    let (_, report) = verify(&[&whl], &["--module-emscripten", "3.1.6"]);
+    assert_eq!(findings(&report)[0]["kind"], "abi-layout");
+    assert_eq!(
+        report["wheels"][0]["extensions"][0]["emscripten_source"],
+        "--module-emscripten"
+    );
+}
+
+#[test]
+fn native_and_bad_inputs() {
+    // A native ELF .so in a wheel is an error finding, not a crash.
+    let native = fixtures().dir.join("native.so");
+    std::fs::copy(std::env::current_exe().unwrap(), &native).unwrap();
+    let (code, report) = verify(&[&native], &[]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&report)[0]["kind"], "not-side-module");
+
+    // A missing wheel or runtime is a usage/IO error: exit 2 with the path named.
+    let out = Command::new(pyrewrite_bin())
+        .args(["verify", "/nonexistent/x.whl", "--against"])
+        .arg(pyodide_dist())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/x.whl"));
+    let out = Command::new(pyrewrite_bin())
+        .arg("verify")
+        .arg(so_path("clean"))
+        .args(["--against", "/nonexistent-runtime"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn human_report_explains_and_suggests() {
+    let whl = wheel("usetime", &["usetime"]);
+    let out = Command::new(pyrewrite_bin())
+        .arg("verify")
+        .arg(&whl)
+        .arg("--against")
+        .arg(pyodide_dist())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text.contains("pkg/usetime.cpython-311-wasm32-emscripten.so"),
+        "{text}"
+    );
+    assert!(
+        text.contains("error: `time` is imported as (i32) -> i32"),
+        "{text}"
+    );
+    assert!(text.contains("next step:"), "{text}");
+    assert!(text.contains("1 error(s), 0 warning(s)"), "{text}");
+}
