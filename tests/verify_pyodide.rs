@@ -18,6 +18,9 @@ struct Case {
     name: &'static str,
     source: &'static str,
     link_bigint: bool,
+    /// Another case's module to link against, as `lib<name>.so` (recorded in
+    /// dylink.0 as needed).
+    link_with: Option<&'static str>,
     /// Function to call after loading, with int arguments.
     call: (&'static str, &'static [i64]),
 }
@@ -29,12 +32,14 @@ const CASES: &[Case] = &[
                  int pyr_add(int a, int b) { return a + b; }\n\
                  int pyr_len(const char *s) { return (int)strlen(s); }\n",
         link_bigint: true,
+        link_with: None,
         call: ("pyr_add", &[2, 3]),
     },
     Case {
         name: "usetime",
         source: "#include <time.h>\nlong pyr_now(void) { return (long)time(0); }\n",
         link_bigint: true,
+        link_with: None,
         call: ("pyr_now", &[]),
     },
     Case {
@@ -43,6 +48,7 @@ const CASES: &[Case] = &[
                  long pyr_mono(void) { struct timespec ts; \
                  clock_gettime(CLOCK_MONOTONIC, &ts); return (long)ts.tv_sec; }\n",
         link_bigint: true,
+        link_with: None,
         call: ("pyr_mono", &[]),
     },
     Case {
@@ -52,6 +58,7 @@ const CASES: &[Case] = &[
         source: "#include <unistd.h>\n\
                  long long pyr_seek(int fd, long long off) { return lseek(fd, off, SEEK_SET); }\n",
         link_bigint: false,
+        link_with: None,
         call: ("pyr_seek", &[0, 0]),
     },
     Case {
@@ -59,12 +66,14 @@ const CASES: &[Case] = &[
         source: "int pyr_nobody_exports_this(int);\n\
                  int pyr_call_missing(int x) { return pyr_nobody_exports_this(x) + 1; }\n",
         link_bigint: true,
+        link_with: None,
         call: ("pyr_call_missing", &[1]),
     },
     Case {
         name: "provider",
         source: "int pyr_nobody_exports_this(int x) { return 41 + x; }\n",
         link_bigint: true,
+        link_with: None,
         call: ("pyr_nobody_exports_this", &[1]),
     },
     Case {
@@ -74,7 +83,16 @@ const CASES: &[Case] = &[
         source: "const char *png_get_libpng_ver(void *png);\n\
                  int pyr_png(void) { return png_get_libpng_ver(0)[0]; }\n",
         link_bigint: true,
+        link_with: None,
         call: ("pyr_png", &[]),
+    },
+    Case {
+        name: "needsdep",
+        source: "int pyr_nobody_exports_this(int);\n\
+                 int pyr_call_dep(int x) { return pyr_nobody_exports_this(x) + 1; }\n",
+        link_bigint: true,
+        link_with: Some("provider"),
+        call: ("pyr_call_dep", &[1]),
     },
 ];
 
@@ -141,7 +159,10 @@ fn fixtures() -> &'static Fixtures {
             let o = dir.join(format!("{}.o", case.name));
             let so = dir.join(format!("{}.so", case.name));
             // Rebuild only when the source or flags changed (emcc is slow to start).
-            let key = format!("{}/* bigint={} */", case.source, case.link_bigint);
+            let key = format!(
+                "{}/* bigint={} with={:?} */",
+                case.source, case.link_bigint, case.link_with
+            );
             if so.is_file() && std::fs::read_to_string(&c).ok().as_deref() == Some(key.as_str()) {
                 continue;
             }
@@ -156,6 +177,11 @@ fn fixtures() -> &'static Fixtures {
             link.args(["-shared", "-sSIDE_MODULE=1"]);
             if case.link_bigint {
                 link.arg("-sWASM_BIGINT");
+            }
+            if let Some(dep) = case.link_with {
+                let lib = dir.join(format!("lib{dep}.so"));
+                std::fs::copy(dir.join(format!("{dep}.so")), &lib).unwrap();
+                link.arg(&lib);
             }
             run(link.arg(&o).arg("-o").arg(&so));
         }
@@ -183,8 +209,11 @@ whl, name, files = sys.argv[1], sys.argv[2], sys.argv[3:]
 tmp = f"{whl}.{os.getpid()}.tmp"
 with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
     for f in files:
-        base = os.path.basename(f)[:-3]
-        z.write(f, f"pkg/{base}.cpython-311-wasm32-emscripten.so")
+        base = os.path.basename(f)
+        # Extensions get the EXT_SUFFIX; plain libraries keep their name.
+        if not base.startswith("lib"):
+            base = base[:-3] + ".cpython-311-wasm32-emscripten.so"
+        z.write(f, f"pkg/{base}")
     di = f"{name}-1.0.dist-info"
     z.writestr(f"{di}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
     z.writestr(f"{di}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: cp311-cp311-emscripten_3_1_32_wasm32\n")
@@ -282,7 +311,11 @@ fn predicted(report: &Value) -> &'static str {
         f.iter()
             .any(|x| x["severity"] == "error" && x["kind"] == kind)
     };
-    if has("signature-mismatch") || has("missing-data") || has("not-side-module") {
+    if has("signature-mismatch")
+        || has("missing-data")
+        || has("missing-needed")
+        || has("not-side-module")
+    {
         "load-fails"
     } else if has("missing-symbol") {
         "call-fails"
@@ -520,4 +553,29 @@ fn human_report_explains_and_suggests() {
     );
     assert!(text.contains("next step:"), "{text}");
     assert!(text.contains("1 error(s), 0 warning(s)"), "{text}");
+}
+
+#[test]
+fn needed_library_must_be_somewhere() {
+    // Loaded alone, a module whose dylink.0 needs libprovider.so fails to load.
+    let (code, report, _) = verdict_agrees("needsdep");
+    let f = findings(&report);
+    let kinds: Vec<(&str, &str)> = f
+        .iter()
+        .map(|x| (x["kind"].as_str().unwrap(), x["symbol"].as_str().unwrap()))
+        .collect();
+    // Without the library, its symbol is missing too.
+    assert_eq!(
+        kinds,
+        [
+            ("missing-needed", "libprovider.so"),
+            ("missing-symbol", "pyr_nobody_exports_this")
+        ]
+    );
+    assert_eq!(code, 1);
+    // Shipped in the same wheel, it is found (and provides the symbol).
+    let whl = wheel("withdep", &["needsdep", "libprovider"]);
+    let (code, report) = verify(&[&whl], &[]);
+    assert_eq!(findings(&report), Vec::<Value>::new(), "{report:#}");
+    assert_eq!(code, 0);
 }

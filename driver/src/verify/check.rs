@@ -22,6 +22,8 @@ use wasmparser::ValType;
 /// wheels, libraries shipped with the runtime), with a label for messages.
 pub struct Library<'a> {
     pub label: String,
+    /// File name, matched against other modules' `dylink.0` needed entries.
+    pub file_name: String,
     pub info: &'a ModuleInfo,
 }
 
@@ -57,6 +59,12 @@ pub fn check_module(
         )];
     }
     let mut findings = Vec::new();
+    for needed in &info.needed {
+        let base = needed.rsplit('/').next().unwrap_or(needed);
+        if !libs.iter().any(|l| l.file_name == base) {
+            findings.push(missing_needed(needed));
+        }
+    }
     for import in &info.imports {
         let weak = info
             .weak_imports
@@ -416,6 +424,26 @@ fn missing_got(import: &Import, runtime: &Runtime) -> Finding {
                     .into()
             }
         },
+    }
+}
+
+fn missing_needed(needed: &str) -> Finding {
+    Finding {
+        severity: Severity::Error,
+        kind: FindingKind::MissingNeeded,
+        cause: Cause::MissingLibrary,
+        import_module: String::new(),
+        symbol: needed.into(),
+        imported: None,
+        provided: None,
+        library: Some(needed.into()),
+        message: format!(
+            "the module needs shared library `{needed}` (dylink.0), which is neither in the \
+             wheel, nor in a --with wheel, nor shipped with the runtime: loading fails"
+        ),
+        next_step: format!(
+            "ship `{needed}` in the wheel, or pass the wheel that has it with --with"
+        ),
     }
 }
 

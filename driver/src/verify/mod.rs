@@ -97,14 +97,15 @@ pub fn verify_wheels(wheels: &[PathBuf], runtime: &Path, opts: &Options) -> Resu
     for w in &opts.with {
         for so in wheel_so::read_shared_objects(w)? {
             if let Ok(info) = wasm::read_module(&so.bytes) {
-                with_libs.push((format!("{} ({})", so.member, w.display()), info));
+                let label = format!("{} ({})", so.member, w.display());
+                with_libs.push((so.member, label, info));
             }
         }
     }
-    let shipped: Vec<(String, &wasm::ModuleInfo)> = rt
+    let shipped: Vec<(String, String, &wasm::ModuleInfo)> = rt
         .shipped_libs
         .iter()
-        .map(|(n, i)| (format!("{n} (shipped with the runtime)"), i))
+        .map(|(n, i)| (n.clone(), format!("{n} (shipped with the runtime)"), i))
         .collect();
 
     let runtime_version = rt.emscripten;
@@ -145,15 +146,18 @@ pub fn verify_wheels(wheels: &[PathBuf], runtime: &Path, opts: &Options) -> Resu
                 .filter_map(|(m, i)| {
                     i.as_ref().ok().map(|info| check::Library {
                         label: format!("{m} (same wheel)"),
+                        file_name: base_name(m),
                         info,
                     })
                 })
-                .chain(with_libs.iter().map(|(l, info)| check::Library {
+                .chain(with_libs.iter().map(|(m, l, info)| check::Library {
                     label: l.clone(),
+                    file_name: base_name(m),
                     info,
                 }))
-                .chain(shipped.iter().map(|(l, info)| check::Library {
+                .chain(shipped.iter().map(|(m, l, info)| check::Library {
                     label: l.clone(),
+                    file_name: base_name(m),
                     info,
                 }))
                 .collect();
@@ -225,6 +229,10 @@ pub fn verify_wheels(wheels: &[PathBuf], runtime: &Path, opts: &Options) -> Resu
     };
     report.recount();
     Ok(report)
+}
+
+fn base_name(member: &str) -> String {
+    member.rsplit('/').next().unwrap_or(member).to_string()
 }
 
 /// The Emscripten that most likely built the modules when nothing else says:

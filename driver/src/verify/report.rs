@@ -26,6 +26,8 @@ pub enum Kind {
     /// Same signature, but a struct it passes changed layout between the
     /// module's Emscripten and the runtime's: loads, misreads silently.
     AbiLayout,
+    /// A shared library the module names in `dylink.0` (needed) is nowhere.
+    MissingNeeded,
     /// The member is not a wasm module or not a side module.
     NotSideModule,
 }
