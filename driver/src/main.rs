@@ -9,6 +9,7 @@ mod retag;
 mod session;
 mod target_cmd;
 mod verify;
+mod wheel;
 
 /// Cross-compile Python C/C++ extensions to WebAssembly (Pyodide) without
 /// changing the package's build: run the ordinary native build with

@@ -4,41 +4,38 @@
 //! Pure by design: no I/O, no globals, no environment reads. The preload calls
 //! it inside every exec of a build and the driver calls it for `pyrewrite
 //! explain`, so both always agree. Anything that needs the outside world (a
-//! response file's contents) comes in through arguments.
+//! response file's contents) comes in through arguments. Arguments are byte
+//! strings; nothing here assumes UTF-8 or panics on odd input.
+//!
+//! | module | what it knows |
+//! |---|---|
+//! | [`tool`] | which program an exec is ([`classify`], allocation-free) |
+//! | `compiler` | gcc/clang/cpp commands → emcc/em++ |
+//! | `ld` | raw `ld` commands → emcc links |
+//! | `flags` | driver flags that go, host dirs, what is added |
+//! | `linker` | `-Wl,` items wasm-ld rejects |
+//! | [`response_file`] | `@file` reading, writing and naming |
+//! | [`target`] | the target profile |
+//!
+//! The per-tool rules (`ar`, `ranlib`, `strip`) live here:
+//!
+//! | tool | decision | why |
+//! |---|---|---|
+//! | `ar` | `emar` + the same arguments, minus `--plugin X` | emar is llvm-ar with Emscripten's setup; the GCC LTO plugin is host-only |
+//! | `ranlib` | `emranlib` + the same arguments, minus `--plugin X` | same |
+//! | `strip` | answer: exit 0, nothing printed; with `-o OUT IN`: copy IN to OUT | stripping a side module can remove the wasm sections Pyodide needs (`dylink.0`, target features) |
 
+mod compiler;
+mod expand;
+mod flags;
+mod ld;
+mod linker;
+pub mod response_file;
 pub mod target;
+pub mod tool;
 
-pub use target::Target;
-
-/// The family of a recognised program.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Tool {
-    /// C compiler driver (`cc`, `gcc`, `clang`, prefixed or versioned).
-    Cc,
-    /// C++ compiler driver (`c++`, `g++`, `clang++`).
-    Cxx,
-    /// C preprocessor (`cpp`).
-    Cpp,
-    /// Linker (`ld`, `ld.bfd`, `ld.gold`, `ld.lld`).
-    Ld,
-    Ar,
-    Ranlib,
-    Strip,
-}
-
-impl Tool {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Tool::Cc => "cc",
-            Tool::Cxx => "c++",
-            Tool::Cpp => "cpp",
-            Tool::Ld => "ld",
-            Tool::Ar => "ar",
-            Tool::Ranlib => "ranlib",
-            Tool::Strip => "strip",
-        }
-    }
-}
+pub use target::{resolve_program, Target, TargetError};
+pub use tool::{classify, Tool};
 
 /// What should run instead of an exec.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,12 +43,13 @@ pub enum Decision {
     /// Not ours: run it unchanged.
     Passthrough,
     /// Run `argv` instead; `argv[0]` is the program to exec (absolute when the
-    /// target knows where emcc lives).
+    /// target knows where emcc lives, else a name to look up in PATH).
     Rewrite {
         tool: Tool,
         argv: Vec<Vec<u8>>,
         /// Files the caller must write before the exec (rewritten copies of
-        /// response files), as (path, contents).
+        /// response files), as (path, contents). Paths are as the build gave
+        /// them (relative to the exec's cwd), see [`response_file`].
         files: Vec<(Vec<u8>, Vec<u8>)>,
     },
     /// Do not run anything: print `stdout` and exit with `exit_code`.
@@ -61,7 +59,8 @@ pub enum Decision {
         exit_code: i32,
         reason: String,
     },
-    /// Do not run anything: print `message` on stderr and exit with `exit_code`.
+    /// Do not run anything: print `message` (no trailing newline) on stderr
+    /// and exit with `exit_code`.
     Refuse {
         tool: Tool,
         message: String,
@@ -69,30 +68,77 @@ pub enum Decision {
     },
 }
 
-/// Which tool, if any, an exec is: by the basename of the exec path and of argv[0].
-pub fn classify(path: &[u8], argv0: Option<&[u8]>) -> Option<Tool> {
-    classify_name(basename(path)).or_else(|| argv0.and_then(|a| classify_name(basename(a))))
-}
+impl Decision {
+    /// The action word, identical to `pyrewrite_protocol::Action` and
+    /// `pyrewrite explain --json`: `passthrough`, `rewrite`, `answer`, `refuse`.
+    pub fn action_name(&self) -> &'static str {
+        match self {
+            Decision::Passthrough => "passthrough",
+            Decision::Rewrite { .. } => "rewrite",
+            Decision::Answer { .. } => "answer",
+            Decision::Refuse { .. } => "refuse",
+        }
+    }
 
-fn basename(p: &[u8]) -> &[u8] {
-    match p.iter().rposition(|&b| b == b'/') {
-        Some(i) => &p[i + 1..],
-        None => p,
+    /// The recognised tool; `None` for a passthrough.
+    pub fn tool(&self) -> Option<Tool> {
+        match self {
+            Decision::Passthrough => None,
+            Decision::Rewrite { tool, .. }
+            | Decision::Answer { tool, .. }
+            | Decision::Refuse { tool, .. } => Some(*tool),
+        }
+    }
+
+    /// The reason carried by an answer or a refusal (use [`explain`] for
+    /// every decision's reason).
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Decision::Answer { reason, .. } => Some(reason),
+            Decision::Refuse { message, .. } => Some(message),
+            _ => None,
+        }
     }
 }
 
-fn classify_name(name: &[u8]) -> Option<Tool> {
-    // Placeholder: the full recognition (triplet prefixes, version suffixes)
-    // is the rules issue's work.
-    match name {
-        b"cc" | b"gcc" | b"clang" => Some(Tool::Cc),
-        b"c++" | b"g++" | b"clang++" => Some(Tool::Cxx),
-        b"cpp" => Some(Tool::Cpp),
-        b"ld" => Some(Tool::Ld),
-        b"ar" => Some(Tool::Ar),
-        b"ranlib" => Some(Tool::Ranlib),
-        b"strip" => Some(Tool::Strip),
-        _ => None,
+/// A decision with the reasons behind it, for people (`pyrewrite explain`,
+/// debug logs). Costs allocations; the hot path uses [`decide`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    pub decision: Decision,
+    /// One line: what kind of command this is and what runs instead.
+    pub reason: String,
+    /// One line per change: each dropped or replaced argument with its why,
+    /// and the added flags.
+    pub notes: Vec<String>,
+}
+
+/// Collects reasons only when asked to, so [`decide`] pays nothing for them.
+pub(crate) struct Notes {
+    on: bool,
+    summary: Option<String>,
+    items: Vec<String>,
+}
+
+impl Notes {
+    fn new(on: bool) -> Notes {
+        Notes {
+            on,
+            summary: None,
+            items: Vec::new(),
+        }
+    }
+
+    pub(crate) fn add(&mut self, note: impl FnOnce() -> String) {
+        if self.on {
+            self.items.push(note());
+        }
+    }
+
+    pub(crate) fn summary(&mut self, text: impl FnOnce() -> String) {
+        if self.on {
+            self.summary = Some(text());
+        }
     }
 }
 
@@ -106,19 +152,132 @@ pub fn decide(
     target: &Target,
     read_file: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
 ) -> Decision {
-    let _ = read_file;
+    decide_with(path, argv, target, read_file, &mut Notes::new(false))
+}
+
+/// [`decide`], with the reasons.
+pub fn explain(
+    path: &[u8],
+    argv: &[&[u8]],
+    target: &Target,
+    read_file: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
+) -> Explanation {
+    let mut notes = Notes::new(true);
+    let decision = decide_with(path, argv, target, read_file, &mut notes);
+    let reason = match (&decision, notes.summary.take()) {
+        (_, Some(summary)) => summary,
+        (Decision::Passthrough, None) => {
+            "not a compiler or binutil pyrewrite rewrites: runs unchanged".to_string()
+        }
+        (Decision::Answer { reason, .. }, None) => reason.clone(),
+        (Decision::Refuse { message, .. }, None) => message.clone(),
+        (Decision::Rewrite { tool, argv, .. }, None) => format!(
+            "{} → {}",
+            tool.as_str(),
+            argv.first()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .unwrap_or_default()
+        ),
+    };
+    Explanation {
+        decision,
+        reason,
+        notes: notes.items,
+    }
+}
+
+fn decide_with(
+    path: &[u8],
+    argv: &[&[u8]],
+    target: &Target,
+    read_file: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
+    notes: &mut Notes,
+) -> Decision {
     let Some(tool) = classify(path, argv.first().copied()) else {
         return Decision::Passthrough;
     };
-    let program = match tool {
-        Tool::Cxx => target.emxx.clone(),
-        _ => target.emcc.clone(),
-    };
-    let mut out = vec![program.into_bytes()];
-    out.extend(argv.iter().skip(1).map(|a| a.to_vec()));
+    match tool {
+        Tool::Cc | Tool::Cxx | Tool::Cpp => compiler::decide(tool, argv, target, read_file, notes),
+        Tool::Ld => ld::decide(argv, target, read_file, notes),
+        Tool::Ar => archiver(tool, &target.emar, argv, notes),
+        Tool::Ranlib => archiver(tool, &target.emranlib, argv, notes),
+        Tool::Strip => strip(argv),
+    }
+}
+
+/// `ar`/`ranlib` → `emar`/`emranlib` with the same arguments, minus the GCC
+/// LTO plugin.
+fn archiver(tool: Tool, program: &str, argv: &[&[u8]], notes: &mut Notes) -> Decision {
+    let mut out = vec![program.as_bytes().to_vec()];
+    let mut args = argv.iter().skip(1);
+    while let Some(arg) = args.next() {
+        if *arg == b"--plugin" {
+            let value = args.next();
+            notes.add(|| {
+                let v = value
+                    .map(|v| String::from_utf8_lossy(v))
+                    .unwrap_or_default();
+                format!("dropped `--plugin {v}`: the host GCC's LTO plugin")
+            });
+        } else if arg.starts_with(b"--plugin=") {
+            notes.add(|| {
+                let a = String::from_utf8_lossy(arg);
+                format!("dropped `{a}`: the host GCC's LTO plugin")
+            });
+        } else {
+            out.push(arg.to_vec());
+        }
+    }
+    notes.summary(|| format!("{} → {program}", tool.as_str()));
     Decision::Rewrite {
         tool,
         argv: out,
         files: Vec::new(),
+    }
+}
+
+const STRIP_WHY: &str =
+    "strip does nothing for wasm: stripping a side module can remove dylink.0 and target features";
+
+/// `strip` succeeds without touching anything; `strip -o OUT IN` copies IN to OUT
+/// so the file the build expects exists.
+fn strip(argv: &[&[u8]]) -> Decision {
+    let mut output = None;
+    let mut inputs = Vec::new();
+    let mut args = argv.iter().skip(1);
+    while let Some(arg) = args.next() {
+        if *arg == b"-o" {
+            output = args.next().copied();
+        } else if let Some(o) = arg.strip_prefix(b"-o").filter(|o| !o.is_empty()) {
+            output = Some(o);
+        } else if let Some(o) = arg.strip_prefix(b"--output-file=") {
+            output = Some(o);
+        } else if arg.len() > 1 && arg[0] == b'-' {
+            // Options such as `-R .comment`, `-K sym`, `-N sym` carry a value.
+            if matches!(*arg, b"-R" | b"-K" | b"-N" | b"-F" | b"-I" | b"-O") {
+                args.next();
+            }
+        } else {
+            inputs.push(*arg);
+        }
+    }
+    match (output, inputs.as_slice()) {
+        (Some(out), [input]) => Decision::Rewrite {
+            tool: Tool::Strip,
+            argv: vec![
+                b"/bin/cp".to_vec(),
+                b"-f".to_vec(),
+                b"--".to_vec(),
+                input.to_vec(),
+                out.to_vec(),
+            ],
+            files: Vec::new(),
+        },
+        _ => Decision::Answer {
+            tool: Tool::Strip,
+            stdout: Vec::new(),
+            exit_code: 0,
+            reason: STRIP_WHY.to_string(),
+        },
     }
 }

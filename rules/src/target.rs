@@ -1,14 +1,37 @@
 //! The target profile: everything the rules need to know about the wasm32
-//! platform a build is retargeted to. Stored as JSON (`target.json`).
+//! platform a build is retargeted to. Stored as JSON (`target.json`); every
+//! field is optional and falls back to the default below.
+//!
+//! | field | default | why |
+//! |---|---|---|
+//! | `emcc` | `emcc` | program run for C compiles, links, `cpp` and `ld` |
+//! | `emxx` (alias `em++`) | `em++` | program run for C++ compiles and links |
+//! | `emar` | `emar` | program run instead of `ar` |
+//! | `emranlib` | `emranlib` | program run instead of `ranlib` |
+//! | `python_version` | `3.11` | target CPython `major.minor`; the wheel retagging reads it |
+//! | `python_include` | none | target CPython include dir; replaces the host's in `-I`/`-isystem` (without it the host's is dropped, never used: its `pyconfig.h` describes x86_64) |
+//! | `host_python_includes` | `[]` | host include dirs to replace, besides any `…/include/pythonX.Y[abi]` dir, which is always recognised |
+//! | `platform_tag` | `emscripten_3_1_32_wasm32` | wheel platform tag (retagging) |
+//! | `ext_suffix` | `.cpython-311-wasm32-emscripten.so` | extension file suffix (retagging) |
+//! | `cflags` | `-O2 -g0 -fPIC` | appended after the build's own flags on C compiles (Pyodide's defaults; later flags win) |
+//! | `cxxflags` | `-O2 -g0 -fPIC -fexceptions` | same for C++ compiles; `-fexceptions` because em++ 3.1.6 defaults to `-fignore-exceptions` and a C++ `throw` then aborts the whole runtime |
+//! | `ldflags` | `-O2 -g0` | appended on every link |
+//! | `cxx_ldflags` | `-fexceptions` | appended on C++ links (em++, or `-lstdc++`): exception catching must be on at link too |
+//!
+//! Program names without a `/` are looked up when the profile is loaded by
+//! the caller with [`Target::resolve_programs`] (PATH, then `$EMSDK`).
 
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
+/// A wasm32 target profile. See the module table for every field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Target {
-    /// Program run for C compiles and links.
+    /// Program run for C compiles and links (and `cpp`, `ld`).
     pub emcc: String,
     /// Program run for C++ compiles and links.
+    #[serde(alias = "em++")]
     pub emxx: String,
     /// Program run instead of `ar`.
     pub emar: String,
@@ -18,6 +41,9 @@ pub struct Target {
     pub python_version: String,
     /// Include dir of the target CPython (replaces the host's `-I`).
     pub python_include: Option<String>,
+    /// Host Python include dirs to replace, in addition to any directory that
+    /// looks like `<prefix>/include/pythonX.Y[abiflags]`.
+    pub host_python_includes: Vec<String>,
     /// Wheel platform tag, e.g. `emscripten_3_1_32_wasm32`.
     pub platform_tag: String,
     /// Extension module suffix, e.g. `.cpython-311-wasm32-emscripten.so`.
@@ -28,10 +54,16 @@ pub struct Target {
     pub cxxflags: Vec<String>,
     /// Appended after the build's own flags on every link.
     pub ldflags: Vec<String>,
+    /// Appended after `ldflags` on C++ links.
+    pub cxx_ldflags: Vec<String>,
     /// Pyodide distribution (npm package dir with `pyodide.asm.wasm`) the wheels
     /// will be loaded into; `pyrewrite verify` checks them against it. Relative
     /// paths are relative to the profile file.
     pub pyodide_dir: Option<String>,
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
 }
 
 impl Default for Target {
@@ -43,23 +75,169 @@ impl Default for Target {
             emranlib: "emranlib".into(),
             python_version: "3.11".into(),
             python_include: None,
+            host_python_includes: Vec::new(),
             platform_tag: "emscripten_3_1_32_wasm32".into(),
             ext_suffix: ".cpython-311-wasm32-emscripten.so".into(),
-            cflags: vec!["-O2".into(), "-g0".into(), "-fPIC".into()],
-            cxxflags: vec![
-                "-O2".into(),
-                "-g0".into(),
-                "-fPIC".into(),
-                "-fexceptions".into(),
-            ],
-            ldflags: vec!["-O2".into(), "-g0".into()],
+            cflags: strings(&["-O2", "-g0", "-fPIC"]),
+            cxxflags: strings(&["-O2", "-g0", "-fPIC", "-fexceptions"]),
+            ldflags: strings(&["-O2", "-g0"]),
+            cxx_ldflags: strings(&["-fexceptions"]),
             pyodide_dir: None,
         }
     }
 }
 
+/// A profile that could not be read, naming the offending field when there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetError {
+    /// The JSON field at fault, if the error is about one field.
+    pub field: Option<String>,
+    /// What is wrong, in serde's words (with line and column).
+    pub message: String,
+}
+
+impl fmt::Display for TargetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "field `{field}`: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for TargetError {}
+
 impl Target {
-    pub fn from_json(text: &str) -> Result<Target, serde_json::Error> {
-        serde_json::from_str(text)
+    /// Parse a profile. Missing fields take their defaults; an unknown field
+    /// or a value of the wrong type is an error that names the field.
+    pub fn from_json(text: &str) -> Result<Target, TargetError> {
+        let err = match serde_json::from_str::<Target>(text) {
+            Ok(target) => return Ok(target),
+            Err(err) => err,
+        };
+        // Find the field at fault by trying each one alone.
+        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(text) {
+            for (key, value) in map {
+                let mut alone = serde_json::Map::new();
+                alone.insert(key.clone(), value);
+                if let Err(field_err) = serde_json::from_value::<Target>(alone.into()) {
+                    return Err(TargetError {
+                        field: Some(key),
+                        message: field_err.to_string(),
+                    });
+                }
+            }
+        }
+        Err(TargetError {
+            field: None,
+            message: err.to_string(),
+        })
+    }
+
+    /// This profile with every program name that has no `/` replaced by the
+    /// first executable found in `path_var` (PATH), then under `emsdk`
+    /// (`$EMSDK/upstream/emscripten`, `$EMSDK/emscripten`). Names that are
+    /// found nowhere stay as they are (the exec then fails with ENOENT, which
+    /// the caller reports). Pure: the caller passes the environment and a
+    /// file test.
+    pub fn resolve_programs(
+        &self,
+        path_var: Option<&[u8]>,
+        emsdk: Option<&[u8]>,
+        is_executable: &dyn Fn(&[u8]) -> bool,
+    ) -> Target {
+        let resolve = |name: &String| {
+            resolve_program(name.as_bytes(), path_var, emsdk, is_executable)
+                .and_then(|p| String::from_utf8(p).ok())
+                .unwrap_or_else(|| name.clone())
+        };
+        Target {
+            emcc: resolve(&self.emcc),
+            emxx: resolve(&self.emxx),
+            emar: resolve(&self.emar),
+            emranlib: resolve(&self.emranlib),
+            ..self.clone()
+        }
+    }
+}
+
+/// Find `name` (no `/`) in the `:`-separated `path_var`, then under `emsdk`.
+/// A name with a `/` is returned unchanged; `None` when found nowhere.
+pub fn resolve_program(
+    name: &[u8],
+    path_var: Option<&[u8]>,
+    emsdk: Option<&[u8]>,
+    is_executable: &dyn Fn(&[u8]) -> bool,
+) -> Option<Vec<u8>> {
+    if name.contains(&b'/') {
+        return Some(name.to_vec());
+    }
+    let join = |dir: &[u8], sub: &[u8]| {
+        let mut p = dir.to_vec();
+        if !p.ends_with(b"/") {
+            p.push(b'/');
+        }
+        p.extend_from_slice(sub);
+        p.push(b'/');
+        p.extend_from_slice(name);
+        p
+    };
+    let from_path = path_var
+        .into_iter()
+        .flat_map(|p| p.split(|&b| b == b':'))
+        .filter(|dir| !dir.is_empty())
+        .map(|dir| {
+            let mut p = dir.to_vec();
+            p.push(b'/');
+            p.extend_from_slice(name);
+            p
+        });
+    let from_emsdk = emsdk
+        .filter(|e| !e.is_empty())
+        .into_iter()
+        .flat_map(|e| [join(e, b"upstream/emscripten"), join(e, b"emscripten")]);
+    from_path.chain(from_emsdk).find(|p| is_executable(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_json_takes_defaults() {
+        let t = Target::from_json(r#"{"python_include": "/py/include/python3.11"}"#).unwrap();
+        assert_eq!(t.python_include.as_deref(), Some("/py/include/python3.11"));
+        assert_eq!(t.emcc, "emcc");
+        assert!(t.cxxflags.contains(&"-fexceptions".to_string()));
+        assert_eq!(Target::from_json("{}").unwrap(), Target::default());
+        let t = Target::from_json(r#"{"em++": "/e/em++"}"#).unwrap();
+        assert_eq!(t.emxx, "/e/em++");
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = Target::from_json(r#"{"emcc": "x", "cflag": []}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("cflag"));
+        assert!(e.to_string().contains("unknown field `cflag`"), "{e}");
+        let e = Target::from_json(r#"{"cflags": "-O2"}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("cflags"));
+        assert!(e.to_string().contains("expected a sequence"), "{e}");
+        let e = Target::from_json("{not json").unwrap_err();
+        assert_eq!(e.field, None);
+        assert!(e.to_string().contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn resolves_path_then_emsdk() {
+        let exists = |p: &[u8]| p == b"/b/emcc" || p == b"/sdk/upstream/emscripten/emar";
+        let r = |n: &[u8]| resolve_program(n, Some(b"/a::/b"), Some(b"/sdk"), &exists);
+        assert_eq!(r(b"emcc"), Some(b"/b/emcc".to_vec()));
+        assert_eq!(r(b"emar"), Some(b"/sdk/upstream/emscripten/emar".to_vec()));
+        assert_eq!(r(b"emranlib"), None);
+        assert_eq!(r(b"./emcc"), Some(b"./emcc".to_vec()));
+        let t = Target::default().resolve_programs(Some(b"/b"), Some(b"/sdk/"), &exists);
+        assert_eq!(t.emcc, "/b/emcc");
+        assert_eq!(t.emar, "/sdk/upstream/emscripten/emar");
+        assert_eq!(t.emranlib, "emranlib");
     }
 }

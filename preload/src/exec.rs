@@ -1,0 +1,288 @@
+//! What happens to one exec that will really take place: classify, decide,
+//! report, then run the original, the rewritten command, or a fixed reply.
+//!
+//! The `Launch` implementations (execve-like, posix_spawn-like) differ only in
+//! how a program is finally started and how a reply is produced; the hooks in
+//! `hooks.rs` build one and call [`intercept`].
+
+use crate::envp::EnvBuf;
+use crate::path::{find_executable, search_path, CANDIDATE_MAX};
+use crate::report::{self, CArgv, Report};
+use crate::session::{self, Session};
+use crate::small::SmallVec;
+use libc::{c_char, c_int};
+use pyrewrite_protocol::Action;
+use pyrewrite_rules::{classify, decide, Decision};
+use std::ffi::CStr;
+
+pub type Argv = *const *const c_char;
+
+/// How a call finally starts a program.
+pub trait Launch {
+    /// Starts the call's own program, unchanged, with `envp`.
+    ///
+    /// # Safety
+    /// `envp` is NULL or a NULL-terminated array of C strings.
+    unsafe fn original(&self, envp: Argv) -> c_int;
+    /// Starts `path` with `argv` and `envp` instead.
+    ///
+    /// # Safety
+    /// Valid C strings / NULL-terminated arrays.
+    unsafe fn other(&self, path: *const c_char, argv: Argv, envp: Argv) -> c_int;
+    /// Runs nothing: `text` appears on `fd` (1 or 2) and the "program" exits with `code`.
+    ///
+    /// # Safety
+    /// `envp` as in [`Launch::original`].
+    unsafe fn reply(&self, fd: c_int, text: &[u8], code: c_int, envp: Argv) -> c_int;
+}
+
+/// Handles one exec of `path` (already known to be executable).
+///
+/// # Safety
+/// `argv`/`envp` NULL or NULL-terminated arrays of C strings.
+pub unsafe fn intercept(
+    function: &str,
+    path: &[u8],
+    argv: Argv,
+    envp: Argv,
+    launch: &dyn Launch,
+) -> c_int {
+    let s = session::get();
+    let args = CArgv(argv);
+    let tool = classify(path, args.first());
+    if tool.is_none() || s.trace {
+        let r = Report {
+            function,
+            path,
+            argv: args,
+            action: Action::Passthrough,
+            new_argv: None,
+            tool: tool.map(|t| t.as_str()),
+            reason: None,
+        };
+        report::send(s, &r);
+        let mut env = EnvBuf::new();
+        return unsafe { launch.original(env.keep(envp, s)) };
+    }
+    let mut arena = Arena::new();
+    let plan = plan_compiler(s, path, args, &mut arena);
+    let (new_argv, reason) = arena.finish();
+    let r = Report {
+        function,
+        path,
+        argv: args,
+        action: plan.action,
+        new_argv: (plan.action == Action::Rewrite).then_some(new_argv),
+        tool: Some(plan.tool),
+        reason,
+    };
+    report::send(s, &r);
+    let mut env = EnvBuf::new();
+    match plan.action {
+        Action::Passthrough => unsafe { launch.original(env.keep(envp, s)) },
+        Action::Rewrite => unsafe { launch.other(arena.program(), new_argv.0, env.strip(envp)) },
+        Action::Answer | Action::Refuse => {
+            let fd = if plan.action == Action::Answer { 1 } else { 2 };
+            unsafe { launch.reply(fd, arena.text(), plan.code, env.strip(envp)) }
+        }
+    }
+}
+
+struct Plan {
+    action: Action,
+    tool: &'static str,
+    code: c_int,
+}
+
+/// Asks the rules what runs instead and copies the answer into `arena`, so that
+/// every heap allocation (profile, decision) is freed before the exec.
+#[inline(never)]
+fn plan_compiler(s: &Session, path: &[u8], args: CArgv, arena: &mut Arena) -> Plan {
+    let tool = classify(path, args.first()).map_or("cc", |t| t.as_str());
+    let target = match session::load_target(s) {
+        Ok(t) => t,
+        Err(e) => return arena.refusal(tool, &e.0, 1),
+    };
+    let argv: Vec<&[u8]> = args.iter().collect();
+    let read_file = |p: &[u8]| {
+        std::fs::read(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(p)).ok()
+    };
+    match decide(path, &argv, &target, &read_file) {
+        Decision::Passthrough => Plan {
+            action: Action::Passthrough,
+            tool,
+            code: 0,
+        },
+        Decision::Rewrite { argv, files, .. } => {
+            for (name, contents) in &files {
+                if let Err(e) = write_file(name, contents) {
+                    let msg = format!(
+                        "pyrewrite: cannot write rewritten response file {}: {e}",
+                        String::from_utf8_lossy(name)
+                    );
+                    return arena.refusal(tool, &msg, 1);
+                }
+            }
+            let Some(program) = argv.first() else {
+                return arena.refusal(tool, "pyrewrite: the rules produced an empty command", 1);
+            };
+            let mut found = [0u8; CANDIDATE_MAX];
+            let resolved: &[u8] = if program.contains(&b'/') {
+                program
+            } else {
+                match find_executable(program, search_path(), &mut found) {
+                    Some(p) => p.to_bytes(),
+                    None => {
+                        let msg = format!(
+                            "pyrewrite: cannot find {} on PATH; install Emscripten or give its \
+                             absolute path in the target profile",
+                            String::from_utf8_lossy(program)
+                        );
+                        return arena.refusal(tool, &msg, 127);
+                    }
+                }
+            };
+            arena.set_program(resolved);
+            for a in &argv {
+                arena.push_arg(a);
+            }
+            Plan {
+                action: Action::Rewrite,
+                tool,
+                code: 0,
+            }
+        }
+        Decision::Answer {
+            stdout,
+            exit_code,
+            reason,
+            ..
+        } => {
+            arena.set_text(&stdout);
+            arena.set_reason(reason.as_bytes());
+            Plan {
+                action: Action::Answer,
+                tool,
+                code: exit_code,
+            }
+        }
+        Decision::Refuse {
+            message, exit_code, ..
+        } => arena.refusal(tool, &message, exit_code),
+    }
+}
+
+/// Writes a file whole or not at all (temp file + rename).
+fn write_file(name: &[u8], contents: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::path::Path::new(std::ffi::OsStr::from_bytes(name));
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".pyrewrite-tmp-{}", std::process::id()));
+    std::fs::write(&tmp, contents)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Stack storage for the rewritten command (and reply texts): one byte buffer
+/// plus an argv array; offsets become pointers in `finish`, once nothing moves.
+pub struct Arena {
+    bytes: SmallVec<u8, 32768>,
+    argv: SmallVec<*const c_char, 2048>,
+    program: usize,
+    text: (usize, usize),
+    reason: Option<(usize, usize)>,
+}
+
+impl Arena {
+    fn new() -> Self {
+        Arena {
+            bytes: SmallVec::new(),
+            argv: SmallVec::new(),
+            program: usize::MAX,
+            text: (0, 0),
+            reason: None,
+        }
+    }
+
+    fn push_bytes(&mut self, s: &[u8], nul: bool) -> (usize, usize) {
+        let start = self.bytes.len();
+        // A C string ends at its first NUL whatever the rules produced.
+        let s = s.split(|&b| b == 0).next().unwrap_or(b"");
+        self.bytes.extend_from_slice(s);
+        if nul {
+            self.bytes.push(0);
+        }
+        (start, s.len())
+    }
+
+    fn set_program(&mut self, p: &[u8]) {
+        self.program = self.push_bytes(p, true).0;
+    }
+
+    fn push_arg(&mut self, a: &[u8]) {
+        let off = self.push_bytes(a, true).0;
+        self.argv.push(off as *const c_char);
+    }
+
+    fn set_text(&mut self, t: &[u8]) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(t);
+        self.text = (start, t.len());
+    }
+
+    fn set_reason(&mut self, r: &[u8]) {
+        self.reason = Some(self.push_bytes(r, false));
+    }
+
+    fn refusal(&mut self, tool: &'static str, message: &str, code: c_int) -> Plan {
+        let mut text = message.as_bytes().to_vec();
+        if !text.ends_with(b"\n") {
+            text.push(b'\n');
+        }
+        self.set_text(&text);
+        self.set_reason(message.trim_end().as_bytes());
+        Plan {
+            action: Action::Refuse,
+            tool,
+            code,
+        }
+    }
+
+    /// Turns the argv offsets into pointers; nothing may be pushed afterwards.
+    fn finish(&mut self) -> (CArgv, Option<&[u8]>) {
+        let base = self.bytes.as_ptr() as usize;
+        for p in self.argv.as_mut_slice() {
+            *p = (base + *p as usize) as *const c_char;
+        }
+        self.argv.push(std::ptr::null());
+        let reason = self.reason.map(|(s, n)| &self.bytes.as_slice()[s..s + n]);
+        (CArgv(self.argv.as_ptr()), reason)
+    }
+
+    fn program(&self) -> *const c_char {
+        // SAFETY: `program` is an offset of a NUL-terminated string in `bytes`.
+        unsafe { self.bytes.as_ptr().add(self.program).cast() }
+    }
+
+    fn text(&self) -> &[u8] {
+        &self.bytes.as_slice()[self.text.0..self.text.0 + self.text.1]
+    }
+}
+
+/// Runs the exec-family reply in this process: the process *becomes* the answer.
+pub fn reply_and_exit(fd: c_int, text: &[u8], code: c_int) -> ! {
+    report::write_all(fd, text);
+    // SAFETY: _exit never returns; nothing of this image must run on.
+    unsafe { libc::_exit(code) }
+}
+
+/// `true` if `path` is a C string naming something `is_executable`.
+///
+/// # Safety
+/// `path` NULL or a C string.
+pub unsafe fn executable(path: *const c_char) -> Option<&'static [u8]> {
+    if path.is_null() {
+        return None;
+    }
+    // SAFETY: non-NULL C string.
+    unsafe { crate::path::is_executable(path).then(|| CStr::from_ptr(path).to_bytes()) }
+}

@@ -1,0 +1,473 @@
+//! Every interposed libc entry point, in one place.
+//!
+//! Each hook is a plain `#[no_mangle] extern "C"` function (no redhook: its
+//! lazy `Once` per hook takes a lock on first use, which a vfork child must
+//! not do, and it adds a dependency for what is a dozen lines here). Each body
+//! runs under `catch_unwind`; on a panic the real function runs unchanged, so
+//! nothing ever unwinds into C. NULL `path`/`argv` go straight to the real
+//! function so that it fails with its own errno.
+
+use crate::envp::EnvBuf;
+use crate::exec::{executable, intercept, reply_and_exit, Argv, Launch};
+use crate::path::{is_executable, is_executable_at, search_path, Candidates, CANDIDATE_MAX};
+use crate::real;
+use crate::report::{self, errno, set_errno, CArgv, Report};
+use crate::session;
+use crate::small::SmallVec;
+use libc::{c_char, c_int, pid_t, posix_spawn_file_actions_t, posix_spawnattr_t, FILE};
+use pyrewrite_protocol::Action;
+use std::ffi::CStr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+unsafe extern "C" {
+    static environ: Argv;
+}
+
+fn env() -> Argv {
+    // SAFETY: reading the pointer value of `environ`.
+    unsafe { environ }
+}
+
+/// Runs `body`; if it panics, runs `fallback` (the real function) instead.
+fn guard<R>(body: impl FnOnce() -> R, fallback: impl FnOnce() -> R) -> R {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(r) => r,
+        Err(_) => {
+            if session::get().debug {
+                report::write_all(
+                    2,
+                    b"pyrewrite: internal error; running the call unchanged\n",
+                );
+            }
+            fallback()
+        }
+    }
+}
+
+// ---------------------------------------------------------------- exec family
+
+/// How execve-like calls start a program: they replace this process.
+enum ExecLaunch {
+    Path(*const c_char, Argv),
+    Fd(c_int, Argv),
+    At(c_int, *const c_char, Argv, c_int),
+}
+
+impl Launch for ExecLaunch {
+    unsafe fn original(&self, envp: Argv) -> c_int {
+        unsafe {
+            match *self {
+                ExecLaunch::Path(p, a) => real::execve(p, a, envp),
+                ExecLaunch::Fd(fd, a) => real::fexecve(fd, a, envp),
+                ExecLaunch::At(d, p, a, f) => real::execveat(d, p, a, envp, f),
+            }
+        }
+    }
+    unsafe fn other(&self, path: *const c_char, argv: Argv, envp: Argv) -> c_int {
+        unsafe { real::execve(path, argv, envp) }
+    }
+    unsafe fn reply(&self, fd: c_int, text: &[u8], code: c_int, _envp: Argv) -> c_int {
+        reply_and_exit(fd, text, code)
+    }
+}
+
+/// execve/execv/execl/execle: the path is used as given.
+unsafe fn exec_direct(function: &str, path: *const c_char, argv: Argv, envp: Argv) -> c_int {
+    if argv.is_null() {
+        return unsafe { real::execve(path, argv, envp) };
+    }
+    match unsafe { executable(path) } {
+        Some(shown) => unsafe {
+            intercept(function, shown, argv, envp, &ExecLaunch::Path(path, argv))
+        },
+        None => unsafe { real::execve(path, argv, envp) },
+    }
+}
+
+/// execvp/execvpe/execlp: glibc 2.36 `execvpe` semantics with our own PATH walk,
+/// so only the candidate that will really run is reported.
+unsafe fn exec_search(function: &str, file: *const c_char, argv: Argv, envp: Argv) -> c_int {
+    if file.is_null() || argv.is_null() {
+        return unsafe { real::execvpe(file, argv, envp) };
+    }
+    let name = unsafe { CStr::from_ptr(file) }.to_bytes();
+    if name.is_empty() {
+        return unsafe { real::execvpe(file, argv, envp) };
+    }
+    if name.contains(&b'/') {
+        if let Some(shown) = unsafe { executable(file) } {
+            unsafe { intercept(function, shown, argv, envp, &ExecLaunch::Path(file, argv)) };
+            if errno() == libc::ENOEXEC {
+                unsafe { script_fallback(file, argv, envp) };
+            }
+            return -1;
+        }
+        return unsafe { real::execvpe(file, argv, envp) };
+    }
+    let mut walk = Candidates::new(name, search_path());
+    let mut buf = [0u8; CANDIDATE_MAX];
+    while let Some(candidate) = walk.next_into(&mut buf) {
+        let c = candidate.as_ptr();
+        if !unsafe { is_executable(c) } {
+            continue;
+        }
+        let shown = candidate.to_bytes();
+        unsafe { intercept(function, shown, argv, envp, &ExecLaunch::Path(c, argv)) };
+        if errno() == libc::ENOEXEC {
+            unsafe { script_fallback(c, argv, envp) };
+        }
+        match errno() {
+            libc::EACCES
+            | libc::ENOENT
+            | libc::ESTALE
+            | libc::ENOTDIR
+            | libc::ENODEV
+            | libc::ETIMEDOUT => continue,
+            _ => return -1,
+        }
+    }
+    // Nothing runnable: libc fails with exactly its own errno.
+    let mut env_buf = EnvBuf::new();
+    let envp = unsafe { env_buf.keep(envp, session::get()) };
+    unsafe { real::execvpe(file, argv, envp) }
+}
+
+/// glibc's `maybe_script_execute`: a file without a known format runs as a shell script.
+unsafe fn script_fallback(path: *const c_char, argv: Argv, envp: Argv) {
+    let mut new_argv: SmallVec<*const c_char, 512> = SmallVec::new();
+    new_argv.push(c"/bin/sh".as_ptr());
+    new_argv.push(path);
+    let mut argc = 0;
+    while unsafe { !(*argv.add(argc)).is_null() } {
+        argc += 1;
+    }
+    for i in 1..argc {
+        new_argv.push(unsafe { *argv.add(i) });
+    }
+    new_argv.push(std::ptr::null());
+    let mut env_buf = EnvBuf::new();
+    let envp = unsafe { env_buf.keep(envp, session::get()) };
+    unsafe { real::execve(c"/bin/sh".as_ptr(), new_argv.as_ptr(), envp) };
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn execve(path: *const c_char, argv: Argv, envp: Argv) -> c_int {
+    guard(
+        || unsafe { exec_direct("execve", path, argv, envp) },
+        || unsafe { real::execve(path, argv, envp) },
+    )
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn execv(path: *const c_char, argv: Argv) -> c_int {
+    guard(
+        || unsafe { exec_direct("execv", path, argv, env()) },
+        || unsafe { real::execve(path, argv, env()) },
+    )
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn execvp(file: *const c_char, argv: Argv) -> c_int {
+    guard(
+        || unsafe { exec_search("execvp", file, argv, env()) },
+        || unsafe { real::execvpe(file, argv, env()) },
+    )
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn execvpe(file: *const c_char, argv: Argv, envp: Argv) -> c_int {
+    guard(
+        || unsafe { exec_search("execvpe", file, argv, envp) },
+        || unsafe { real::execvpe(file, argv, envp) },
+    )
+}
+
+/// Called by the C shim (src/shim.c) for `execl` (0), `execlp` (1), `execle` (2).
+#[no_mangle]
+pub unsafe extern "C" fn pyrewrite_execl_family(
+    which: c_int,
+    path: *const c_char,
+    argv: Argv,
+    envp: Argv,
+) -> c_int {
+    guard(
+        || unsafe {
+            match which {
+                1 => exec_search("execlp", path, argv, envp),
+                2 => exec_direct("execle", path, argv, envp),
+                _ => exec_direct("execl", path, argv, envp),
+            }
+        },
+        || unsafe {
+            match which {
+                1 => real::execvpe(path, argv, envp),
+                _ => real::execve(path, argv, envp),
+            }
+        },
+    )
+}
+
+/// `/proc/self/fd/N` resolved, into `buf`; empty when it cannot be read.
+fn fd_path(fd: c_int, buf: &mut [u8; CANDIDATE_MAX]) -> usize {
+    let mut link = [0u8; 32];
+    let mut n = 0;
+    for &b in b"/proc/self/fd/" {
+        link[n] = b;
+        n += 1;
+    }
+    let mut digits = [0u8; 12];
+    let mut d = 0;
+    let mut v = fd.unsigned_abs();
+    loop {
+        digits[d] = b'0' + (v % 10) as u8;
+        d += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for i in (0..d).rev() {
+        link[n] = digits[i];
+        n += 1;
+    }
+    link[n] = 0;
+    // SAFETY: NUL-terminated link name, bounded buffer.
+    let len =
+        unsafe { libc::readlink(link.as_ptr().cast(), buf.as_mut_ptr().cast(), buf.len() - 1) };
+    if len < 0 {
+        0
+    } else {
+        len as usize
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn fexecve(fd: c_int, argv: Argv, envp: Argv) -> c_int {
+    guard(
+        || unsafe {
+            if argv.is_null() || !is_executable_at(fd, c"".as_ptr(), libc::AT_EMPTY_PATH) {
+                return real::fexecve(fd, argv, envp);
+            }
+            let mut buf = [0u8; CANDIDATE_MAX];
+            let n = fd_path(fd, &mut buf);
+            intercept("fexecve", &buf[..n], argv, envp, &ExecLaunch::Fd(fd, argv))
+        },
+        || unsafe { real::fexecve(fd, argv, envp) },
+    )
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn execveat(
+    dirfd: c_int,
+    path: *const c_char,
+    argv: Argv,
+    envp: Argv,
+    flags: c_int,
+) -> c_int {
+    guard(
+        || unsafe {
+            if path.is_null() || argv.is_null() || !is_executable_at(dirfd, path, flags) {
+                return real::execveat(dirfd, path, argv, envp, flags);
+            }
+            let name = CStr::from_ptr(path).to_bytes();
+            let mut buf = [0u8; CANDIDATE_MAX];
+            let shown: &[u8] =
+                if name.first() == Some(&b'/') || (dirfd == libc::AT_FDCWD && !name.is_empty()) {
+                    name
+                } else {
+                    let mut n = fd_path(dirfd, &mut buf);
+                    if !name.is_empty() && n + 1 + name.len() < buf.len() {
+                        buf[n] = b'/';
+                        buf[n + 1..n + 1 + name.len()].copy_from_slice(name);
+                        n += 1 + name.len();
+                    }
+                    &buf[..n]
+                };
+            intercept(
+                "execveat",
+                shown,
+                argv,
+                envp,
+                &ExecLaunch::At(dirfd, path, argv, flags),
+            )
+        },
+        || unsafe { real::execveat(dirfd, path, argv, envp, flags) },
+    )
+}
+
+// ---------------------------------------------------------------- posix_spawn
+
+/// How posix_spawn-like calls start a program: a child the parent can waitpid.
+struct SpawnLaunch {
+    pid: *mut pid_t,
+    path: *const c_char,
+    actions: *const posix_spawn_file_actions_t,
+    attr: *const posix_spawnattr_t,
+    argv: Argv,
+}
+
+impl Launch for SpawnLaunch {
+    unsafe fn original(&self, envp: Argv) -> c_int {
+        unsafe {
+            real::posix_spawn(
+                self.pid,
+                self.path,
+                self.actions,
+                self.attr,
+                self.argv,
+                envp,
+            )
+        }
+    }
+    unsafe fn other(&self, path: *const c_char, argv: Argv, envp: Argv) -> c_int {
+        unsafe { real::posix_spawn(self.pid, path, self.actions, self.attr, argv, envp) }
+    }
+    /// A reply must still be a child honouring the caller's file actions (its
+    /// stdout may be a pipe): a tiny `/bin/sh` prints the text and exits.
+    unsafe fn reply(&self, fd: c_int, text: &[u8], code: c_int, envp: Argv) -> c_int {
+        let script: &CStr = if fd == 2 {
+            c"printf '%s' \"$1\" >&2; exit \"$2\""
+        } else {
+            c"printf '%s' \"$1\"; exit \"$2\""
+        };
+        let mut text_c: SmallVec<u8, 4096> = SmallVec::new();
+        text_c.extend_from_slice(text.split(|&b| b == 0).next().unwrap_or(b""));
+        text_c.push(0);
+        let mut code_c = [0u8; 4];
+        let code = (code & 0xff) as u8;
+        code_c[0] = b'0' + code / 100;
+        code_c[1] = b'0' + code / 10 % 10;
+        code_c[2] = b'0' + code % 10;
+        let argv = [
+            c"sh".as_ptr(),
+            c"-c".as_ptr(),
+            script.as_ptr(),
+            c"pyrewrite".as_ptr(),
+            text_c.as_ptr().cast(),
+            code_c.as_ptr().cast(),
+            std::ptr::null(),
+        ];
+        unsafe {
+            real::posix_spawn(
+                self.pid,
+                c"/bin/sh".as_ptr(),
+                self.actions,
+                self.attr,
+                argv.as_ptr(),
+                envp,
+            )
+        }
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn posix_spawn(
+    pid: *mut pid_t,
+    path: *const c_char,
+    actions: *const posix_spawn_file_actions_t,
+    attr: *const posix_spawnattr_t,
+    argv: Argv,
+    envp: Argv,
+) -> c_int {
+    guard(
+        || unsafe {
+            if argv.is_null() {
+                return real::posix_spawn(pid, path, actions, attr, argv, envp);
+            }
+            match executable(path) {
+                Some(shown) => {
+                    let l = SpawnLaunch {
+                        pid,
+                        path,
+                        actions,
+                        attr,
+                        argv,
+                    };
+                    intercept("posix_spawn", shown, argv, envp, &l)
+                }
+                None => real::posix_spawn(pid, path, actions, attr, argv, envp),
+            }
+        },
+        || unsafe { real::posix_spawn(pid, path, actions, attr, argv, envp) },
+    )
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn posix_spawnp(
+    pid: *mut pid_t,
+    file: *const c_char,
+    actions: *const posix_spawn_file_actions_t,
+    attr: *const posix_spawnattr_t,
+    argv: Argv,
+    envp: Argv,
+) -> c_int {
+    guard(
+        || unsafe {
+            if file.is_null() || argv.is_null() {
+                return real::posix_spawnp(pid, file, actions, attr, argv, envp);
+            }
+            let name = CStr::from_ptr(file).to_bytes();
+            let mut buf = [0u8; CANDIDATE_MAX];
+            let found: Option<&CStr> = if name.contains(&b'/') {
+                is_executable(file).then(|| CStr::from_ptr(file))
+            } else if name.is_empty() {
+                None
+            } else {
+                crate::path::find_executable(name, search_path(), &mut buf)
+            };
+            match found {
+                Some(c) => {
+                    let l = SpawnLaunch {
+                        pid,
+                        path: c.as_ptr(),
+                        actions,
+                        attr,
+                        argv,
+                    };
+                    intercept("posix_spawnp", c.to_bytes(), argv, envp, &l)
+                }
+                None => real::posix_spawnp(pid, file, actions, attr, argv, envp),
+            }
+        },
+        || unsafe { real::posix_spawnp(pid, file, actions, attr, argv, envp) },
+    )
+}
+
+// ---------------------------------------------------------------- system, popen
+
+/// glibc's `system`/`popen` start `/bin/sh -c CMD` through an internal spawn no
+/// hook sees; we report that shell here, then call the real function. The
+/// shell loads this library itself, so the commands it runs are caught there.
+fn report_shell(function: &str, command: *const c_char) {
+    let argv = [c"sh".as_ptr(), c"-c".as_ptr(), command, std::ptr::null()];
+    let r = Report {
+        function,
+        path: b"/bin/sh",
+        argv: CArgv(argv.as_ptr()),
+        action: Action::Passthrough,
+        new_argv: None,
+        tool: None,
+        reason: None,
+    };
+    report::send(session::get(), &r);
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn system(command: *const c_char) -> c_int {
+    if !command.is_null() {
+        let saved = errno();
+        guard(|| report_shell("system", command), || ());
+        set_errno(saved);
+    }
+    unsafe { real::system(command) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn popen(command: *const c_char, mode: *const c_char) -> *mut FILE {
+    if !command.is_null() && !mode.is_null() {
+        let saved = errno();
+        guard(|| report_shell("popen", command), || ());
+        set_errno(saved);
+    }
+    unsafe { real::popen(command, mode) }
+}

@@ -1,0 +1,428 @@
+//! One JSON line per exec, sent before the exec (the image is gone after).
+//!
+//! The line is written by hand into a stack buffer instead of building a
+//! `pyrewrite_protocol::Event` (a dozen heap strings) and serialising it: the
+//! exec path may run in a vfork child, where heap blocks are shared with the
+//! parent. Field names and order are those of `Event`; a unit test parses our
+//! lines back with `serde_json` into `Event` so the two cannot drift.
+//!
+//! Transport: `PYREWRITE_SOCKET` (one connection per event, blocking connect,
+//! `MSG_NOSIGNAL` so a vanished driver cannot kill the build with SIGPIPE),
+//! else `PYREWRITE_EVENTS` (one `write` on an `O_APPEND` file, so concurrent
+//! processes never interleave), else nothing. Failures are ignored: reporting
+//! never changes the build. `errno` is preserved.
+
+use crate::session::Session;
+use crate::small::SmallVec;
+use libc::{c_char, c_int};
+use pyrewrite_protocol::Action;
+use std::ffi::CStr;
+
+/// A NULL-terminated `char *const argv[]`, read without copying.
+#[derive(Clone, Copy)]
+pub struct CArgv(pub *const *const c_char);
+
+impl CArgv {
+    pub fn iter(self) -> impl Iterator<Item = &'static [u8]> {
+        let mut p = self.0;
+        std::iter::from_fn(move || {
+            // SAFETY: callers pass NULL or a NULL-terminated array of C strings.
+            unsafe {
+                if p.is_null() || (*p).is_null() {
+                    return None;
+                }
+                let s = CStr::from_ptr(*p).to_bytes();
+                p = p.add(1);
+                Some(s)
+            }
+        })
+    }
+
+    pub fn first(self) -> Option<&'static [u8]> {
+        self.iter().next()
+    }
+}
+
+/// What is reported for one exec; borrowed, nothing owned.
+pub struct Report<'a> {
+    pub function: &'a str,
+    pub path: &'a [u8],
+    pub argv: CArgv,
+    pub action: Action,
+    pub new_argv: Option<CArgv>,
+    pub tool: Option<&'a str>,
+    pub reason: Option<&'a [u8]>,
+}
+
+/// Sends the event (if the session reports) and explains it (if debugging).
+#[inline(never)]
+pub fn send(s: &Session, r: &Report) {
+    if !s.reporting() && !s.debug {
+        return;
+    }
+    let saved = errno();
+    if s.reporting() {
+        let mut line: SmallVec<u8, 16384> = SmallVec::new();
+        write_line(&mut line, r, &Process::current());
+        deliver(s, line.as_slice());
+    }
+    if s.debug {
+        debug(r);
+    }
+    set_errno(saved);
+}
+
+/// Where and when the exec happens.
+pub struct Process<'a> {
+    pub pid: i32,
+    pub ppid: i32,
+    pub cwd: &'a [u8],
+    pub time_us: i64,
+}
+
+impl Process<'static> {
+    fn current() -> Process<'static> {
+        // SAFETY: plain syscalls.
+        let (pid, ppid) = unsafe { (libc::getpid(), libc::getppid()) };
+        let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+        unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
+        Process {
+            pid,
+            ppid,
+            cwd: b"",
+            time_us: ts.tv_sec * 1_000_000 + ts.tv_nsec / 1000,
+        }
+    }
+}
+
+/// Appends the JSON line for `r` (newline-terminated) to `out`.
+pub fn write_line<const N: usize>(out: &mut SmallVec<u8, N>, r: &Report, p: &Process) {
+    let mut cwd_buf = [0u8; 4096];
+    let cwd: &[u8] = if p.cwd.is_empty() {
+        // SAFETY: buffer and length match.
+        let ok = unsafe { libc::getcwd(cwd_buf.as_mut_ptr().cast(), cwd_buf.len()) };
+        if ok.is_null() {
+            b""
+        } else {
+            // SAFETY: getcwd wrote a NUL-terminated string.
+            unsafe { CStr::from_ptr(cwd_buf.as_ptr().cast()) }.to_bytes()
+        }
+    } else {
+        p.cwd
+    };
+    out.extend_from_slice(b"{\"pid\":");
+    int(out, p.pid as i64);
+    out.extend_from_slice(b",\"ppid\":");
+    int(out, p.ppid as i64);
+    out.extend_from_slice(b",\"cwd\":");
+    string(out, cwd);
+    out.extend_from_slice(b",\"function\":");
+    string(out, r.function.as_bytes());
+    out.extend_from_slice(b",\"path\":");
+    string(out, r.path);
+    out.extend_from_slice(b",\"argv\":");
+    array(out, r.argv);
+    out.extend_from_slice(b",\"action\":");
+    string(out, r.action.as_str().as_bytes());
+    out.extend_from_slice(b",\"new_argv\":");
+    match r.new_argv {
+        Some(a) => array(out, a),
+        None => out.extend_from_slice(b"null"),
+    }
+    if let Some(tool) = r.tool {
+        out.extend_from_slice(b",\"tool\":");
+        string(out, tool.as_bytes());
+    }
+    if let Some(reason) = r.reason {
+        out.extend_from_slice(b",\"reason\":");
+        string(out, reason);
+    }
+    out.extend_from_slice(b",\"time\":");
+    int(out, p.time_us / 1_000_000);
+    out.push(b'.');
+    let frac = p.time_us % 1_000_000;
+    let mut digits = [b'0'; 6];
+    let mut f = frac;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (f % 10) as u8;
+        f /= 10;
+    }
+    out.extend_from_slice(&digits);
+    out.extend_from_slice(b"}\n");
+}
+
+fn int<const N: usize>(out: &mut SmallVec<u8, N>, v: i64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let neg = v < 0;
+    let mut u = v.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (u % 10) as u8;
+        u /= 10;
+        if u == 0 {
+            break;
+        }
+    }
+    if neg {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+fn array<const N: usize>(out: &mut SmallVec<u8, N>, argv: CArgv) {
+    out.push(b'[');
+    for (i, a) in argv.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        string(out, a);
+    }
+    out.push(b']');
+}
+
+/// A JSON string; bytes that are not UTF-8 become U+FFFD, as `String::from_utf8_lossy`.
+fn string<const N: usize>(out: &mut SmallVec<u8, N>, s: &[u8]) {
+    out.push(b'"');
+    for chunk in s.utf8_chunks() {
+        let valid = chunk.valid().as_bytes();
+        let mut start = 0;
+        for (i, &b) in valid.iter().enumerate() {
+            let esc: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0..=0x1f => b"",
+                _ => continue,
+            };
+            out.extend_from_slice(&valid[start..i]);
+            if esc.is_empty() {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(&[
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[(b >> 4) as usize],
+                    HEX[(b & 15) as usize],
+                ]);
+            } else {
+                out.extend_from_slice(esc);
+            }
+            start = i + 1;
+        }
+        out.extend_from_slice(&valid[start..]);
+        if !chunk.invalid().is_empty() {
+            out.extend_from_slice("\u{FFFD}".as_bytes());
+        }
+    }
+    out.push(b'"');
+}
+
+fn deliver(s: &Session, line: &[u8]) {
+    if let Some(sock) = s.socket {
+        send_socket(sock, line);
+    } else if let Some(file) = s.events {
+        append_file(file, line);
+    }
+}
+
+fn send_socket(path: &CStr, line: &[u8]) {
+    let bytes = path.to_bytes();
+    // SAFETY: plain socket syscalls on a local fd, closed on every path.
+    unsafe {
+        let mut addr: libc::sockaddr_un = std::mem::zeroed();
+        if bytes.len() >= addr.sun_path.len() {
+            return;
+        }
+        addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+        for (d, &b) in addr.sun_path.iter_mut().zip(bytes) {
+            *d = b as c_char;
+        }
+        let fd = libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return;
+        }
+        let len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+        let mut rc;
+        loop {
+            rc = libc::connect(fd, (&raw const addr).cast(), len);
+            if rc == 0 || errno() != libc::EINTR {
+                break;
+            }
+        }
+        if rc == 0 {
+            let mut rest = line;
+            while !rest.is_empty() {
+                let n = libc::send(fd, rest.as_ptr().cast(), rest.len(), libc::MSG_NOSIGNAL);
+                if n < 0 && errno() == libc::EINTR {
+                    continue;
+                }
+                if n <= 0 {
+                    break;
+                }
+                rest = &rest[n as usize..];
+            }
+        }
+        libc::close(fd);
+    }
+}
+
+fn append_file(path: &CStr, line: &[u8]) {
+    // SAFETY: plain file syscalls on a local fd, closed on every path.
+    unsafe {
+        let fd = libc::open(
+            path.as_ptr(),
+            libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_CLOEXEC,
+            0o644 as libc::c_uint,
+        );
+        if fd < 0 {
+            return;
+        }
+        // One write: O_APPEND makes it atomic with respect to other writers.
+        let _ = libc::write(fd, line.as_ptr().cast(), line.len());
+        libc::close(fd);
+    }
+}
+
+fn debug(r: &Report) {
+    let mut msg: SmallVec<u8, 1024> = SmallVec::new();
+    msg.extend_from_slice(b"pyrewrite: ");
+    msg.extend_from_slice(r.function.as_bytes());
+    msg.push(b' ');
+    msg.extend_from_slice(r.path);
+    msg.extend_from_slice(b" -> ");
+    msg.extend_from_slice(r.action.as_str().as_bytes());
+    if let Some(new) = r.new_argv.and_then(CArgv::first) {
+        msg.push(b' ');
+        msg.extend_from_slice(new);
+    }
+    if let Some(reason) = r.reason {
+        msg.extend_from_slice(b" (");
+        msg.extend_from_slice(reason);
+        msg.push(b')');
+    }
+    msg.push(b'\n');
+    write_all(2, msg.as_slice());
+}
+
+/// Writes everything to `fd`, retrying short writes; errors end it silently.
+pub fn write_all(fd: c_int, mut data: &[u8]) {
+    while !data.is_empty() {
+        // SAFETY: valid buffer.
+        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+        if n < 0 && errno() == libc::EINTR {
+            continue;
+        }
+        if n <= 0 {
+            return;
+        }
+        data = &data[n as usize..];
+    }
+}
+
+pub fn errno() -> c_int {
+    // SAFETY: errno is thread-local.
+    unsafe { *libc::__errno_location() }
+}
+
+pub fn set_errno(v: c_int) {
+    // SAFETY: errno is thread-local.
+    unsafe { *libc::__errno_location() = v }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pyrewrite_protocol::Event;
+
+    fn cstrings(v: &[&[u8]]) -> (Vec<std::ffi::CString>, Vec<*const c_char>) {
+        let owned: Vec<_> = v
+            .iter()
+            .map(|s| std::ffi::CString::new(*s).unwrap())
+            .collect();
+        let mut ptrs: Vec<_> = owned.iter().map(|c| c.as_ptr()).collect();
+        ptrs.push(std::ptr::null());
+        (owned, ptrs)
+    }
+
+    #[test]
+    fn line_parses_as_protocol_event() {
+        let (_a, argv) = cstrings(&[
+            b"gcc",
+            b"-DX=\"q\\\"",
+            b"tab\there\x01",
+            b"bad\xff\xfeutf8",
+            "é".as_bytes(),
+        ]);
+        let (_b, new) = cstrings(&[b"/usr/bin/emcc", b"-c"]);
+        let r = Report {
+            function: "posix_spawnp",
+            path: b"/usr/bin/gcc",
+            argv: CArgv(argv.as_ptr()),
+            action: Action::Rewrite,
+            new_argv: Some(CArgv(new.as_ptr())),
+            tool: Some("cc"),
+            reason: Some(b"why \"not\""),
+        };
+        let p = Process {
+            pid: 42,
+            ppid: 7,
+            cwd: b"/src/dir",
+            time_us: 1_700_000_000_000_123,
+        };
+        let mut out: SmallVec<u8, 8> = SmallVec::new();
+        write_line(&mut out, &r, &p);
+        let line = std::str::from_utf8(out.as_slice()).unwrap();
+        assert!(line.ends_with("}\n"));
+        let e: Event = serde_json::from_str(line.trim_end()).unwrap();
+        let expected = Event {
+            pid: 42,
+            ppid: 7,
+            cwd: "/src/dir".into(),
+            function: "posix_spawnp".into(),
+            path: "/usr/bin/gcc".into(),
+            argv: vec![
+                "gcc".into(),
+                "-DX=\"q\\\"".into(),
+                "tab\there\u{1}".into(),
+                String::from_utf8_lossy(b"bad\xff\xfeutf8").into_owned(),
+                "é".into(),
+            ],
+            action: Action::Rewrite,
+            new_argv: Some(vec!["/usr/bin/emcc".into(), "-c".into()]),
+            tool: Some("cc".into()),
+            reason: Some("why \"not\"".into()),
+            time: 1_700_000_000.000123,
+        };
+        assert_eq!(e, expected);
+    }
+
+    #[test]
+    fn passthrough_line_has_null_new_argv_and_no_tool() {
+        let (_a, argv) = cstrings(&[b"true"]);
+        let r = Report {
+            function: "execve",
+            path: b"/bin/true",
+            argv: CArgv(argv.as_ptr()),
+            action: Action::Passthrough,
+            new_argv: None,
+            tool: None,
+            reason: None,
+        };
+        let p = Process {
+            pid: 1,
+            ppid: 0,
+            cwd: b"/",
+            time_us: 5,
+        };
+        let mut out: SmallVec<u8, 4096> = SmallVec::new();
+        write_line(&mut out, &r, &p);
+        let e: Event = serde_json::from_str(std::str::from_utf8(out.as_slice()).unwrap()).unwrap();
+        assert_eq!(e.new_argv, None);
+        assert_eq!(e.tool, None);
+        assert_eq!(e.time, 0.000005);
+    }
+}

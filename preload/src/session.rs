@@ -1,0 +1,181 @@
+//! The session this process belongs to, captured from its environment once at
+//! load, and the target profile, read only when a compiler call needs it.
+//!
+//! Captured state is plain pointers into the process environment (the initial
+//! environment strings live as long as the process; strings set later with
+//! `setenv` are never freed by glibc), written once by the constructor before
+//! any thread can exec. The exec path only reads it: no lock, no allocation.
+
+use pyrewrite_protocol::env;
+use pyrewrite_rules::Target;
+use std::cell::UnsafeCell;
+use std::ffi::CStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use libc::c_char;
+
+/// How many `PYREWRITE_*` entries we can restore (one per session variable).
+const MAX_ENTRIES: usize = 8;
+
+#[derive(Clone, Copy)]
+pub struct Session {
+    /// `PYREWRITE_SOCKET` value.
+    pub socket: Option<&'static CStr>,
+    /// `PYREWRITE_EVENTS` value.
+    pub events: Option<&'static CStr>,
+    /// `PYREWRITE_TARGET` value.
+    pub target: Option<&'static CStr>,
+    /// `PYREWRITE_MODE=trace`: report only.
+    pub trace: bool,
+    /// `PYREWRITE_DEBUG` set: explain on stderr.
+    pub debug: bool,
+    /// Path of this library as it should appear in `LD_PRELOAD`.
+    pub preload: Option<&'static [u8]>,
+    /// Whole `NAME=value` entries of the session variables, for restoring.
+    entries: [Option<&'static CStr>; MAX_ENTRIES],
+}
+
+impl Session {
+    const EMPTY: Session = Session {
+        socket: None,
+        events: None,
+        target: None,
+        trace: false,
+        debug: false,
+        preload: None,
+        entries: [None; MAX_ENTRIES],
+    };
+
+    pub fn reporting(&self) -> bool {
+        self.socket.is_some() || self.events.is_some()
+    }
+
+    /// Session variable entries (`NAME=value`) to restore into a new envp.
+    pub fn entries(&self) -> impl Iterator<Item = &'static CStr> + '_ {
+        self.entries.iter().flatten().copied()
+    }
+}
+
+struct Global(UnsafeCell<Session>);
+// SAFETY: written only by `capture` (constructor, single-threaded), read after.
+unsafe impl Sync for Global {}
+
+static SESSION: Global = Global(UnsafeCell::new(Session::EMPTY));
+static CAPTURED: AtomicBool = AtomicBool::new(false);
+
+unsafe extern "C" {
+    static environ: *const *const c_char;
+}
+
+/// The session of this process (captures it if the constructor has not run yet).
+pub fn get() -> &'static Session {
+    if !CAPTURED.load(Ordering::Acquire) {
+        capture();
+    }
+    // SAFETY: see `Global`.
+    unsafe { &*SESSION.0.get() }
+}
+
+/// Reads the session variables and `LD_PRELOAD` from `environ`: one pass, no allocation.
+pub fn capture() {
+    let mut s = Session::EMPTY;
+    let mut ld_preload: Option<&'static [u8]> = None;
+    let mut n = 0;
+    // SAFETY: environ is a NULL-terminated array of C strings.
+    unsafe {
+        let mut p = environ;
+        while !p.is_null() && !(*p).is_null() {
+            let entry = CStr::from_ptr(*p);
+            p = p.add(1);
+            let bytes = entry.to_bytes();
+            if let Some(v) = bytes.strip_prefix(b"LD_PRELOAD=") {
+                ld_preload = Some(v);
+                continue;
+            }
+            if !bytes.starts_with(b"PYREWRITE_") {
+                continue;
+            }
+            let Some(eq) = bytes.iter().position(|&b| b == b'=') else {
+                continue;
+            };
+            let (name, value) = (&bytes[..eq], &bytes[eq + 1..]);
+            if !env::SESSION_VARS.iter().any(|v| v.as_bytes() == name) {
+                continue;
+            }
+            if n < MAX_ENTRIES {
+                s.entries[n] = Some(entry);
+                n += 1;
+            }
+            if value.is_empty() {
+                continue;
+            }
+            let value_c = CStr::from_ptr(entry.as_ptr().add(eq + 1));
+            match name {
+                n if n == env::SOCKET.as_bytes() => s.socket = Some(value_c),
+                n if n == env::EVENTS.as_bytes() => s.events = Some(value_c),
+                n if n == env::TARGET.as_bytes() => s.target = Some(value_c),
+                n if n == env::MODE.as_bytes() => s.trace = value == b"trace",
+                n if n == env::DEBUG.as_bytes() => s.debug = true,
+                n if n == env::PRELOAD.as_bytes() => s.preload = Some(value),
+                _ => {}
+            }
+        }
+    }
+    if s.preload.is_none() {
+        s.preload = ld_preload
+            .and_then(|v| crate::envp::preload_entries(v).find(|e| is_ours(e)))
+            .or_else(own_path);
+    }
+    // SAFETY: see `Global`; this runs in the constructor before other threads exec.
+    unsafe { *SESSION.0.get() = s };
+    CAPTURED.store(true, Ordering::Release);
+}
+
+/// Whether an `LD_PRELOAD` entry names this library (by file name, so that
+/// relative and absolute spellings both count).
+pub fn is_ours(entry: &[u8]) -> bool {
+    let base = entry.rsplit(|&b| b == b'/').next().unwrap_or(entry);
+    base == b"libpyrewrite.so"
+}
+
+/// Path of this library from the dynamic loader (loaded by other means than LD_PRELOAD).
+fn own_path() -> Option<&'static [u8]> {
+    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    // SAFETY: any address inside this library will do.
+    let ok = unsafe { libc::dladdr(capture as *const libc::c_void, &mut info) };
+    if ok == 0 || info.dli_fname.is_null() {
+        return None;
+    }
+    // SAFETY: the loader keeps the name for as long as the library is loaded (for ever).
+    let name = unsafe { CStr::from_ptr(info.dli_fname) }.to_bytes();
+    (name.first() == Some(&b'/')).then_some(name)
+}
+
+/// Why a compiler call cannot be rewritten: the profile is unreadable.
+pub struct TargetError(pub String);
+
+/// The target profile: `PYREWRITE_TARGET` if set, else the built-in default.
+/// Read on every compiler call (no cache: a cache would need a lock or leave
+/// allocations behind in a vfork parent); a compile dwarfs the cost.
+pub fn load_target(session: &Session) -> Result<Target, TargetError> {
+    let Some(path) = session.target else {
+        return Ok(Target::default());
+    };
+    let shown = path.to_string_lossy();
+    let os_path = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(path.to_bytes());
+    let text = std::fs::read_to_string(os_path).map_err(|e| {
+        TargetError(format!(
+            "pyrewrite: cannot read target profile {shown} (from {}): {e}; \
+             fix the path or unset {}",
+            env::TARGET,
+            env::TARGET
+        ))
+    })?;
+    Target::from_json(&text).map_err(|e| {
+        TargetError(format!(
+            "pyrewrite: target profile {shown} is not valid: {e}; \
+             regenerate it (pyrewrite target) or unset {}",
+            env::TARGET
+        ))
+    })
+}

@@ -1,0 +1,370 @@
+//! Compiler-driver flags: which ones take a value, which ones go, which
+//! directories are the host's, and what is added.
+//!
+//! | flag | fate | why |
+//! |---|---|---|
+//! | `-pthread`, `-pthreads` | dropped | Pyodide has no threads; with emcc it turns on atomics and shared memory, which the runtime cannot load |
+//! | `-m…` except wasm features and `-mllvm` | dropped | host CPU options (`-m64`, `-march=`, `-mtune=`, `-msse*`, `-mavx*`, `-mpopcnt`, `-mfpmath=`…): emcc rejects `-msse*` without `-msimd128`, clang rejects `-mfpmath=sse` |
+//! | `-fcf-protection*` | dropped | Intel CET: clang rejects it for wasm32 |
+//! | `-fstack-clash-protection` | dropped | x86 stack probing, unused for wasm |
+//! | `-flto*`, `-ffat-lto-objects`, `-fno-fat-lto-objects`, `-fuse-linker-plugin` | dropped | the host Python's GCC LTO setup; wasm objects stay plain |
+//! | `-fuse-ld=*` | dropped | host linker choice; emcc always uses wasm-ld |
+//! | `-specs=*`, `--sysroot`, `-isysroot` | dropped | point at host toolchain files and the host root |
+//! | `-pie`, `-no-pie`, `-static-pie` | dropped | host executable layout |
+//! | `-s` | dropped | strip at link: removes the wasm target_features section |
+//! | `-z X`, `-zX` | dropped | ELF linker keywords (`-z defs` forbids the undefined symbols a side module needs) |
+//! | `-B…compiler_compat` | dropped | conda's host linker wrapper dir |
+//! | `-L/usr…`, `-L/lib…`, host Python lib dirs (`<prefix>/lib` of a profile `host_python_includes` entry, pyenv's `…/.pyenv/versions/V/lib`, `…/lib/pythonX.Y/config-…`) | dropped | host libraries are x86_64 ELF; wasm-ld would find them first |
+//! | `-I`/`-isystem`/`-idirafter`/`-iquote` `/usr/include…`, `/usr/local/include…` | dropped | host glibc/x86 headers would shadow Emscripten's sysroot |
+//! | host Python include (`…/include/python3.N[abi]`, or listed in the profile) | replaced by the target's | the host `pyconfig.h` describes x86_64 (8-byte `long`): wrong ABI |
+//! | `-lgcc`, `-lgcc_s`, `-lgcc_eh`, `-lutil`, `-lpython*` | dropped | no such wasm libraries (wasm-ld: unable to find library); a side module gets libpython's symbols from the Pyodide runtime |
+//! | `-fopenmp`, `-fopenmp=*` | refused | no threads in Pyodide; `-fopenmp-simd` is kept (no runtime) |
+//! | compile: `-Werror=implicit-function-declaration -Werror=mismatched-parameter-types -Werror=return-type -fPIC` | added | C mistakes that are only warnings natively become function signature mismatches that trap at run time in wasm; side modules must be position independent |
+//! | shared link: `-sSIDE_MODULE=1 -sWASM_BIGINT` | added | without SIDE_MODULE `emcc -shared` writes a relocatable object named `.so`; without WASM_BIGINT i64 imports do not match Pyodide's exports |
+
+/// Options whose value is the next argument when not joined.
+const VALUE_OPTIONS: &[&[u8]] = &[
+    b"-o",
+    b"-I",
+    b"-L",
+    b"-l",
+    b"-D",
+    b"-U",
+    b"-B",
+    b"-x",
+    b"-z",
+    b"-u",
+    b"-e",
+    b"-T",
+    b"-include",
+    b"-imacros",
+    b"-isystem",
+    b"-idirafter",
+    b"-iquote",
+    b"-iprefix",
+    b"-iwithprefix",
+    b"-iwithprefixbefore",
+    b"-isysroot",
+    b"--sysroot",
+    b"-MF",
+    b"-MT",
+    b"-MQ",
+    b"-Xlinker",
+    b"-Xpreprocessor",
+    b"-Xassembler",
+    b"-Xclang",
+    b"-mllvm",
+    b"-target",
+    b"--target",
+    b"-triple",
+    b"-arch",
+    b"-aux-info",
+    b"-dumpbase",
+    b"-dumpdir",
+    b"--param",
+    b"-specs",
+    b"--specs",
+];
+
+/// True when `arg` is an option that takes the next argument as its value.
+pub(crate) fn takes_value(arg: &[u8]) -> bool {
+    VALUE_OPTIONS.contains(&arg)
+}
+
+/// Single flags that go, exact or by prefix, with the reason.
+const DROP_EXACT: &[(&[u8], &str)] = &[
+    (b"-pthread", NO_THREADS),
+    (b"-pthreads", NO_THREADS),
+    (
+        b"-fstack-clash-protection",
+        "x86 stack probing; unused for wasm",
+    ),
+    (b"-ffat-lto-objects", HOST_LTO),
+    (b"-fno-fat-lto-objects", HOST_LTO),
+    (b"-fuse-linker-plugin", HOST_LTO),
+    (b"-pie", HOST_EXE),
+    (b"-no-pie", HOST_EXE),
+    (b"-static-pie", HOST_EXE),
+    (
+        b"-s",
+        "strip at link: removes the wasm target_features section",
+    ),
+];
+
+const DROP_PREFIX: &[(&[u8], &str)] = &[
+    (b"-fcf-protection", "Intel CET; clang rejects it for wasm32"),
+    (b"-flto", HOST_LTO),
+    (b"-fuse-ld=", "host linker choice; emcc always uses wasm-ld"),
+    (b"-specs=", HOST_FILES),
+    (b"--specs=", HOST_FILES),
+    (b"--sysroot=", HOST_FILES),
+    (b"-z", "ELF linker keyword; wasm-ld rejects it"),
+];
+
+pub(crate) const NO_THREADS: &str =
+    "Pyodide has no threads; emcc would turn on atomics and shared memory";
+const HOST_LTO: &str = "the host GCC's LTO setup; wasm objects stay plain";
+const HOST_EXE: &str = "host executable layout";
+pub(crate) const HOST_FILES: &str = "points at host toolchain files or the host root";
+pub(crate) const HOST_CPU: &str = "host CPU option; meaningless or rejected for wasm32";
+pub(crate) const HOST_HEADERS: &str =
+    "host system headers would shadow Emscripten's sysroot (glibc, x86_64)";
+pub(crate) const HOST_LIBS: &str =
+    "host library dir: its x86_64 ELF libraries would be found before wasm ones";
+pub(crate) const COMPILER_COMPAT: &str = "conda's host linker wrapper dir";
+
+/// Why a single flag goes, if it does (value-taking options and `-m` are handled elsewhere).
+pub(crate) fn dropped_flag(arg: &[u8]) -> Option<&'static str> {
+    DROP_EXACT
+        .iter()
+        .find(|(p, _)| *p == arg)
+        .or_else(|| DROP_PREFIX.iter().find(|(p, _)| arg.starts_with(p)))
+        .map(|(_, why)| *why)
+}
+
+/// wasm features clang/emcc understand as `-mFEATURE` / `-mno-FEATURE`.
+const WASM_FEATURES: &[&[u8]] = &[
+    b"simd128",
+    b"relaxed-simd",
+    b"bulk-memory",
+    b"nontrapping-fptoint",
+    b"sign-ext",
+    b"mutable-globals",
+    b"tail-call",
+    b"reference-types",
+    b"multivalue",
+    b"exception-handling",
+    b"extended-const",
+    b"multimemory",
+];
+
+/// True for a `-m…` flag to keep: a wasm feature (`-msimd128`, `-mno-sign-ext`).
+/// `-mllvm` is a value option handled by the caller.
+pub(crate) fn is_wasm_machine_flag(arg: &[u8]) -> bool {
+    let Some(rest) = arg.strip_prefix(b"-m") else {
+        return false;
+    };
+    let feature = rest.strip_prefix(b"no-").unwrap_or(rest);
+    WASM_FEATURES.contains(&feature)
+}
+
+/// Libraries that do not exist for wasm.
+pub(crate) fn dropped_lib(name: &[u8]) -> Option<&'static str> {
+    match name {
+        b"gcc" | b"gcc_s" | b"gcc_eh" => Some("GCC's runtime library; emcc brings compiler-rt"),
+        b"util" => Some("no libutil in Emscripten (wasm-ld: unable to find library)"),
+        _ if name.starts_with(b"python") => {
+            Some("a side module must not link libpython: the Pyodide runtime provides its symbols")
+        }
+        _ => None,
+    }
+}
+
+fn trim_slashes(dir: &[u8]) -> &[u8] {
+    let mut d = dir;
+    while d.len() > 1 && d.ends_with(b"/") {
+        d = &d[..d.len() - 1];
+    }
+    d
+}
+
+fn under(dir: &[u8], root: &[u8]) -> bool {
+    dir == root || (dir.starts_with(root) && dir.get(root.len()) == Some(&b'/'))
+}
+
+/// `<prefix>/include/pythonX.Y[abiflags]`: the shape of every CPython include dir.
+pub(crate) fn looks_like_python_include(dir: &[u8]) -> bool {
+    let dir = trim_slashes(dir);
+    let Some(slash) = dir.iter().rposition(|&b| b == b'/') else {
+        return false;
+    };
+    let (parent, name) = (&dir[..slash], &dir[slash + 1..]);
+    if !(parent.ends_with(b"/include") || parent == b"include") {
+        return false;
+    }
+    let Some(version) = name.strip_prefix(b"python") else {
+        return false;
+    };
+    let digits_end = |s: &[u8]| s.iter().take_while(|b| b.is_ascii_digit()).count();
+    let major = digits_end(version);
+    if major == 0 || version.get(major) != Some(&b'.') {
+        return false;
+    }
+    let rest = &version[major + 1..];
+    let minor = digits_end(rest);
+    minor > 0 && rest[minor..].iter().all(u8::is_ascii_lowercase)
+}
+
+/// Host system include dirs.
+pub(crate) fn is_host_include(dir: &[u8]) -> bool {
+    let dir = trim_slashes(dir);
+    under(dir, b"/usr/include") || under(dir, b"/usr/local/include")
+}
+
+/// Host library dirs: the system's, and a host Python's `<prefix>/lib`
+/// (`python_prefixes`) or `…/lib/pythonX.Y/config-…`.
+pub(crate) fn is_host_lib_dir(dir: &[u8], python_prefixes: &[&[u8]]) -> bool {
+    let dir = trim_slashes(dir);
+    if ["/usr", "/lib", "/lib32", "/lib64"]
+        .iter()
+        .any(|root| under(dir, root.as_bytes()))
+    {
+        return true;
+    }
+    if let Some(prefix) = dir.strip_suffix(b"/lib") {
+        // The profile's host Python prefixes, and pyenv's layout.
+        let pyenv = prefix
+            .windows(b"/.pyenv/versions/".len())
+            .any(|w| w == b"/.pyenv/versions/");
+        if python_prefixes.contains(&prefix) || pyenv {
+            return true;
+        }
+    }
+    let name = dir.rsplit(|&b| b == b'/').next().unwrap_or(b"");
+    name.starts_with(b"config-3")
+        && dir
+            .windows(b"/lib/python".len())
+            .any(|w| w == b"/lib/python")
+}
+
+/// The `<prefix>` of a Python include dir `<prefix>/include/python…`.
+pub(crate) fn python_prefix(include_dir: &[u8]) -> Option<&[u8]> {
+    let dir = trim_slashes(include_dir);
+    let slash = dir.iter().rposition(|&b| b == b'/')?;
+    dir[..slash].strip_suffix(b"/include")
+}
+
+/// Same directory, ignoring trailing slashes.
+pub(crate) fn same_dir(a: &[u8], b: &[u8]) -> bool {
+    trim_slashes(a) == trim_slashes(b)
+}
+
+/// The three `-Werror=` flags every compile gets.
+pub(crate) const WERROR: &[&str] = &[
+    "-Werror=implicit-function-declaration",
+    "-Werror=mismatched-parameter-types",
+    "-Werror=return-type",
+];
+
+/// Settings every shared link gets.
+pub(crate) const SIDE_MODULE: &[&str] = &["-sSIDE_MODULE=1", "-sWASM_BIGINT"];
+
+/// True for file names a compiler compiles (not objects or archives).
+pub(crate) fn is_source(name: &[u8]) -> bool {
+    matches!(
+        extension(name),
+        b"c" | b"i" | b"s" | b"S" | b"sx" | b"m" | b"mm" | b"M"
+    ) || is_cxx_source(name)
+}
+
+/// C++ sources: `.cpp .cc .cxx .C .c++ .cp .CPP .ii`.
+pub(crate) fn is_cxx_source(name: &[u8]) -> bool {
+    matches!(
+        extension(name),
+        b"cpp" | b"cc" | b"cxx" | b"C" | b"c++" | b"cp" | b"CPP" | b"ii"
+    )
+}
+
+fn extension(name: &[u8]) -> &[u8] {
+    let base = crate::tool::basename(name);
+    match base.iter().rposition(|&b| b == b'.') {
+        Some(i) if i > 0 => &base[i + 1..],
+        _ => b"",
+    }
+}
+
+/// `x.so` or `x.so.1`, `x.so.1.2`: a shared object's name.
+pub(crate) fn is_shared_object_name(name: &[u8]) -> bool {
+    let base = crate::tool::basename(name);
+    if base.ends_with(b".so") && base.len() > 3 {
+        return true;
+    }
+    // Strip trailing `.N` groups, then look for `.so`.
+    let mut end = base.len();
+    loop {
+        let Some(dot) = base[..end].iter().rposition(|&b| b == b'.') else {
+            return false;
+        };
+        let part = &base[dot + 1..end];
+        if part == b"so" {
+            return end < base.len() && dot > 0;
+        }
+        if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+        end = dot;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_include_shape() {
+        for yes in [
+            "/usr/include/python3.11",
+            "/root/.pyenv/versions/3.11.7/include/python3.11/",
+            "/usr/local/include/python3.12d",
+            "/opt/py/include/python3.13t",
+            "include/python3.7m",
+        ] {
+            assert!(looks_like_python_include(yes.as_bytes()), "{yes}");
+        }
+        for no in [
+            "/usr/include",
+            "/usr/include/python3.11/internal",
+            "/src/python3.11",
+            "/usr/include/python3",
+            "/usr/include/python3.x",
+            "/usr/include/pythonic",
+        ] {
+            assert!(!looks_like_python_include(no.as_bytes()), "{no}");
+        }
+        assert_eq!(
+            python_prefix(b"/root/.pyenv/versions/3.11.7/include/python3.11"),
+            Some(&b"/root/.pyenv/versions/3.11.7"[..])
+        );
+    }
+
+    #[test]
+    fn host_dirs() {
+        assert!(is_host_include(b"/usr/include"));
+        assert!(is_host_include(b"/usr/include/x86_64-linux-gnu/"));
+        assert!(is_host_include(b"/usr/local/include"));
+        assert!(!is_host_include(b"/usr/includes"));
+        assert!(!is_host_include(b"/src/usr/include"));
+        let pre: &[&[u8]] = &[b"/root/.pyenv/versions/3.11.7"];
+        assert!(is_host_lib_dir(b"/usr/lib/x86_64-linux-gnu", pre));
+        assert!(is_host_lib_dir(b"/lib64", pre));
+        assert!(is_host_lib_dir(b"/root/.pyenv/versions/3.11.7/lib", pre));
+        assert!(is_host_lib_dir(
+            b"/opt/py/lib/python3.11/config-3.11-x86_64-linux-gnu",
+            pre
+        ));
+        assert!(!is_host_lib_dir(b"/opt/py/lib", pre));
+        assert!(!is_host_lib_dir(b"build/lib", pre));
+        assert!(!is_host_lib_dir(b"/usrx/lib", pre));
+    }
+
+    #[test]
+    fn names() {
+        for yes in [
+            "x.so",
+            "a/b/libx.so.1",
+            "libx.so.1.2.3",
+            "x.cpython-311-x86_64-linux-gnu.so",
+        ] {
+            assert!(is_shared_object_name(yes.as_bytes()), "{yes}");
+        }
+        for no in [".so", "x.so.", "x.sox", "x.o", "so", "libx.so.a", "x.so.1a"] {
+            assert!(!is_shared_object_name(no.as_bytes()), "{no}");
+        }
+        assert!(is_cxx_source(b"src/a.C") && is_cxx_source(b"a.c++") && !is_cxx_source(b"a.c"));
+        assert!(
+            is_source(b"a.c") && is_source(b"a.cpp") && !is_source(b"a.o") && !is_source(b".c")
+        );
+        assert!(is_wasm_machine_flag(b"-msimd128") && is_wasm_machine_flag(b"-mno-sign-ext"));
+        assert!(!is_wasm_machine_flag(b"-msse2") && !is_wasm_machine_flag(b"-m64"));
+    }
+}

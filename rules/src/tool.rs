@@ -1,0 +1,221 @@
+//! Tool recognition: which native program an exec is, from a basename alone.
+//!
+//! Runs on *every* exec of a build (including the failed PATH probes of
+//! `execvp`), so it only slices and compares bytes: no allocation, no I/O.
+//!
+//! | rule | why |
+//! |---|---|
+//! | basename of the exec path, then of argv[0] | builds call `/usr/bin/gcc`, `cc` via PATH, or a symlink farm (ccache) whose argv[0] names the real tool |
+//! | `cc gcc clang` → C; `c++ g++ clang++` → C++ | the driver names a build uses for C and C++ |
+//! | `cpp`, `ld ld.bfd ld.gold ld.lld`, `ar gcc-ar`, `ranlib gcc-ranlib`, `strip` | the binutils a Python build calls directly (cmake: `ar qc`, `ranlib`) |
+//! | triplet prefix (`x86_64-linux-gnu-gcc`) needs two or more parts | Debian's python3 calls `x86_64-linux-gnu-gcc`; one part (`llvm-ar`) is a different tool: emar itself runs `llvm-ar-14` |
+//! | version suffix `-N[.N]` (`gcc-12`, `clang++-14`) | versioned compilers are common; `clang-14` run by emcc is caught by its wasm `-target` instead |
+//! | a `wasm32`/`wasm64` triplet is never ours | it already targets wasm |
+//! | anything under an Emscripten tree (`…/emscripten/…`, `…/emsdk…/…`, `…/upstream/bin/…`) is never ours | emcc's own clang, wasm-ld and llvm-ar must run untouched |
+
+/// The family of a recognised program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tool {
+    /// C compiler driver (`cc`, `gcc`, `clang`, prefixed or versioned).
+    Cc,
+    /// C++ compiler driver (`c++`, `g++`, `clang++`).
+    Cxx,
+    /// C preprocessor (`cpp`).
+    Cpp,
+    /// Linker (`ld`, `ld.bfd`, `ld.gold`, `ld.lld`).
+    Ld,
+    /// Static archiver (`ar`, `gcc-ar`).
+    Ar,
+    /// Archive indexer (`ranlib`, `gcc-ranlib`).
+    Ranlib,
+    /// Symbol stripper (`strip`).
+    Strip,
+}
+
+impl Tool {
+    /// Short stable name, used in events and `pyrewrite explain`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tool::Cc => "cc",
+            Tool::Cxx => "c++",
+            Tool::Cpp => "cpp",
+            Tool::Ld => "ld",
+            Tool::Ar => "ar",
+            Tool::Ranlib => "ranlib",
+            Tool::Strip => "strip",
+        }
+    }
+}
+
+/// Which tool, if any, an exec is: by the basename of the exec path, then of argv[0].
+///
+/// An exec path under an Emscripten tree is never a tool, whatever argv[0] says.
+pub fn classify(path: &[u8], argv0: Option<&[u8]>) -> Option<Tool> {
+    if is_emscripten_path(path) {
+        return None;
+    }
+    if let Some(tool) = classify_name(basename(path)) {
+        return Some(tool);
+    }
+    let argv0 = argv0?;
+    if is_emscripten_path(argv0) {
+        return None;
+    }
+    classify_name(basename(argv0))
+}
+
+/// The part after the last `/`.
+pub(crate) fn basename(p: &[u8]) -> &[u8] {
+    match p.iter().rposition(|&b| b == b'/') {
+        Some(i) => &p[i + 1..],
+        None => p,
+    }
+}
+
+/// True when `path` lies inside an Emscripten installation (Debian's
+/// `/usr/share/emscripten`, an emsdk checkout, emsdk's `upstream/bin`).
+pub fn is_emscripten_path(path: &[u8]) -> bool {
+    let mut parts = path.split(|&b| b == b'/').peekable();
+    let mut previous: &[u8] = b"";
+    while let Some(part) = parts.next() {
+        let is_dir = parts.peek().is_some();
+        if is_dir
+            && (part == b"emscripten"
+                || part.starts_with(b"emsdk")
+                || (previous == b"upstream" && part == b"bin"))
+        {
+            return true;
+        }
+        previous = part;
+    }
+    false
+}
+
+/// Recognise a bare program name.
+pub fn classify_name(name: &[u8]) -> Option<Tool> {
+    let name = strip_version(name);
+    if let Some(tool) = base_tool(name) {
+        return Some(tool);
+    }
+    // Triplet prefix: try every `-` from the left; the rest must be a tool and
+    // the prefix a plausible target triplet.
+    for (i, _) in name.iter().enumerate().filter(|(_, &b)| b == b'-') {
+        let (prefix, rest) = (&name[..i], &name[i + 1..]);
+        if let Some(tool) = base_tool(rest) {
+            return is_triplet(prefix).then_some(tool);
+        }
+    }
+    None
+}
+
+fn base_tool(name: &[u8]) -> Option<Tool> {
+    Some(match name {
+        b"cc" | b"gcc" | b"clang" => Tool::Cc,
+        b"c++" | b"g++" | b"clang++" => Tool::Cxx,
+        b"cpp" => Tool::Cpp,
+        b"ld" | b"ld.bfd" | b"ld.gold" | b"ld.lld" => Tool::Ld,
+        b"ar" | b"gcc-ar" => Tool::Ar,
+        b"ranlib" | b"gcc-ranlib" => Tool::Ranlib,
+        b"strip" => Tool::Strip,
+        _ => return None,
+    })
+}
+
+/// `gcc-12` → `gcc`, `clang++-14.0` → `clang++`; anything else unchanged.
+fn strip_version(name: &[u8]) -> &[u8] {
+    if let Some(dash) = name.iter().rposition(|&b| b == b'-') {
+        let suffix = &name[dash + 1..];
+        if suffix.first().is_some_and(u8::is_ascii_digit)
+            && suffix.iter().all(|&b| b.is_ascii_digit() || b == b'.')
+            && dash > 0
+        {
+            return &name[..dash];
+        }
+    }
+    name
+}
+
+/// `x86_64-linux-gnu`, `x86_64-pc-linux-gnu`: two or more non-empty parts of
+/// `[A-Za-z0-9_.]`, and not a wasm triplet.
+fn is_triplet(prefix: &[u8]) -> bool {
+    let mut parts = 0;
+    for part in prefix.split(|&b| b == b'-') {
+        if part.is_empty()
+            || !part
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        {
+            return false;
+        }
+        parts += 1;
+    }
+    parts >= 2 && !prefix.starts_with(b"wasm")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        let cases: &[(&str, Option<Tool>)] = &[
+            ("gcc", Some(Tool::Cc)),
+            ("cc", Some(Tool::Cc)),
+            ("clang", Some(Tool::Cc)),
+            ("gcc-12", Some(Tool::Cc)),
+            ("clang-14", Some(Tool::Cc)),
+            ("x86_64-linux-gnu-gcc", Some(Tool::Cc)),
+            ("x86_64-linux-gnu-gcc-12", Some(Tool::Cc)),
+            ("x86_64-pc-linux-gnu-g++", Some(Tool::Cxx)),
+            ("g++-12", Some(Tool::Cxx)),
+            ("clang++-14", Some(Tool::Cxx)),
+            ("c++", Some(Tool::Cxx)),
+            ("cpp", Some(Tool::Cpp)),
+            ("cpp-12", Some(Tool::Cpp)),
+            ("ld", Some(Tool::Ld)),
+            ("ld.gold", Some(Tool::Ld)),
+            ("x86_64-linux-gnu-ld.bfd", Some(Tool::Ld)),
+            ("ar", Some(Tool::Ar)),
+            ("gcc-ar-12", Some(Tool::Ar)),
+            ("x86_64-linux-gnu-gcc-ar", Some(Tool::Ar)),
+            ("ranlib", Some(Tool::Ranlib)),
+            ("x86_64-linux-gnu-strip", Some(Tool::Strip)),
+            ("llvm-ar", None),
+            ("llvm-ar-14", None),
+            ("llvm-ranlib", None),
+            ("emcc", None),
+            ("em++", None),
+            ("emar", None),
+            ("wasm-ld-14", None),
+            ("wasm32-unknown-emscripten-clang", None),
+            ("cc1", None),
+            ("collect2", None),
+            ("python3", None),
+            ("gccx", None),
+            ("-gcc", None),
+            ("gcc-", None),
+            ("x86_64--gcc", None),
+            ("", None),
+        ];
+        for (name, want) in cases {
+            assert_eq!(classify_name(name.as_bytes()), *want, "{name}");
+        }
+    }
+
+    #[test]
+    fn path_and_argv0() {
+        assert_eq!(classify(b"/usr/bin/gcc", Some(b"gcc")), Some(Tool::Cc));
+        assert_eq!(
+            classify(b"/usr/lib/ccache/foo", Some(b"/usr/lib/ccache/g++")),
+            Some(Tool::Cxx)
+        );
+        assert_eq!(classify(b"/usr/share/emscripten/emcc", Some(b"gcc")), None);
+        assert_eq!(classify(b"/opt/emsdk/upstream/bin/clang", None), None);
+        assert_eq!(classify(b"/x/upstream/bin/clang", None), None);
+        assert_eq!(classify(b"/usr/bin/python3", Some(b"python3")), None);
+        assert_eq!(classify(b"/usr/bin/env", None), None);
+        // A directory named like the tree matters, a file name does not.
+        assert_eq!(classify(b"/src/emscripten", None), None);
+        assert_eq!(classify(b"/home/emsdkuser/gcc", None), None);
+    }
+}

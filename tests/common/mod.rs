@@ -1,0 +1,256 @@
+//! Shared helpers for the integration tests: where the built artifacts are,
+//! scratch directories, a fake emcc, C fixtures, sessions and event logs.
+//!
+//! Every test binary includes this module and uses a different part of it.
+#![allow(dead_code)]
+
+use pyrewrite_protocol::{env, Event};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// `target/debug` (or the profile dir the tests were built in): the test
+/// executable lives in its `deps/` subdirectory.
+pub fn artifact_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("test executable inside target/<profile>/deps")
+        .to_path_buf()
+}
+
+/// Absolute path of the built `libpyrewrite.so`.
+pub fn preload_lib() -> PathBuf {
+    let p = artifact_dir().join("libpyrewrite.so");
+    assert!(
+        p.is_file(),
+        "{} is missing: run `cargo build --workspace` before `cargo test`",
+        p.display()
+    );
+    p
+}
+
+/// Absolute path of the built `pyrewrite` driver binary.
+pub fn driver_bin() -> PathBuf {
+    let p = artifact_dir().join("pyrewrite");
+    assert!(
+        p.is_file(),
+        "{} is missing: run `cargo build --workspace` before `cargo test`",
+        p.display()
+    );
+    p
+}
+
+/// A fresh, empty directory for one test (under target/, kept after the run
+/// for inspection, emptied at the start of the next one).
+pub fn scratch(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let dir = artifact_dir()
+        .join("test-scratch")
+        .join(format!("{name}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// `tests/fixtures/<name>`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Compiles the C fixture `name` with the host gcc (no preload) into `dir`.
+pub fn build_c_fixture(name: &str, dir: &Path) -> PathBuf {
+    let src = fixture(name);
+    let out = dir.join(name.trim_end_matches(".c"));
+    let status = Command::new("gcc")
+        .arg("-O1")
+        .arg("-pthread")
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .env_remove("LD_PRELOAD")
+        .status()
+        .expect("run gcc");
+    assert!(status.success(), "gcc failed on {}", src.display());
+    out
+}
+
+/// Writes `contents` to `dir/name` and returns the path.
+pub fn write(dir: &Path, name: &str, contents: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, contents).expect("write file");
+    p
+}
+
+/// A fake emcc: a shell script that records each call (argv, one per line,
+/// and the `LD_PRELOAD` it saw) in its own file, writes `fake-wasm` to the
+/// `-o` output, and exits with `$FAKE_EMCC_EXIT` (default 0).
+pub struct FakeEmcc {
+    pub path: PathBuf,
+    pub log_dir: PathBuf,
+}
+
+/// One recorded call of the fake emcc.
+#[derive(Debug, Clone)]
+pub struct FakeCall {
+    pub args: Vec<String>,
+    pub ld_preload: String,
+}
+
+impl FakeEmcc {
+    pub fn new(dir: &Path) -> FakeEmcc {
+        let log_dir = dir.join("emcc-calls");
+        std::fs::create_dir_all(&log_dir).unwrap();
+        let path = dir.join("fake-emcc");
+        let script = format!(
+            r#"#!/bin/sh
+log="{log}/$$"
+for a in "$@"; do printf '%s\n' "$a"; done > "$log.args.tmp"
+printf '%s' "${{LD_PRELOAD-}}" > "$log.env"
+mv "$log.args.tmp" "$log.args"
+out=""; prev=""
+for a in "$@"; do [ "$prev" = "-o" ] && out="$a"; prev="$a"; done
+[ -n "$out" ] && echo fake-wasm > "$out"
+exit "${{FAKE_EMCC_EXIT:-0}}"
+"#,
+            log = log_dir.display()
+        );
+        std::fs::write(&path, script).unwrap();
+        set_mode(&path, 0o755);
+        FakeEmcc { path, log_dir }
+    }
+
+    /// Every recorded call, in no particular order.
+    pub fn calls(&self) -> Vec<FakeCall> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&self.log_dir).unwrap() {
+            let p = entry.unwrap().path();
+            if p.extension().is_some_and(|e| e == "args") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                let env = std::fs::read_to_string(p.with_extension("env")).unwrap_or_default();
+                out.push(FakeCall {
+                    args: text.lines().map(String::from).collect(),
+                    ld_preload: env,
+                });
+            }
+        }
+        out
+    }
+
+    /// A target profile whose emcc and em++ are this fake.
+    pub fn target(&self, dir: &Path) -> PathBuf {
+        let t = serde_json::json!({
+            "emcc": self.path.to_str().unwrap(),
+            "emxx": self.path.to_str().unwrap(),
+        });
+        let p = dir.join("target.json");
+        std::fs::write(&p, t.to_string()).unwrap();
+        p
+    }
+}
+
+pub fn set_mode(p: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// A preload session: the environment a build runs in.
+pub struct Session {
+    pub dir: PathBuf,
+    pub events: PathBuf,
+    pub target: Option<PathBuf>,
+    pub mode: Option<&'static str>,
+    pub extra_preload: Option<String>,
+}
+
+impl Session {
+    /// A session that logs events to `dir/events.jsonl`, with `target` if given.
+    pub fn new(dir: &Path, target: Option<PathBuf>) -> Session {
+        Session {
+            dir: dir.to_path_buf(),
+            events: dir.join("events.jsonl"),
+            target,
+            mode: None,
+            extra_preload: None,
+        }
+    }
+
+    /// `program` set up to run inside the session, in `self.dir`.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new(program);
+        c.current_dir(&self.dir);
+        let lib = preload_lib();
+        let preload = match &self.extra_preload {
+            Some(other) => format!("{} {other}", lib.display()),
+            None => lib.display().to_string(),
+        };
+        c.env("LD_PRELOAD", preload);
+        c.env(env::EVENTS, &self.events);
+        c.env_remove(env::SOCKET);
+        c.env_remove(env::DEBUG);
+        match &self.target {
+            Some(t) => c.env(env::TARGET, t),
+            None => c.env_remove(env::TARGET),
+        };
+        match self.mode {
+            Some(m) => c.env(env::MODE, m),
+            None => c.env_remove(env::MODE),
+        };
+        c
+    }
+
+    pub fn events(&self) -> Vec<Event> {
+        read_events(&self.events)
+    }
+}
+
+/// Parses a JSON-lines event log; a missing file is an empty log.
+pub fn read_events(path: &Path) -> Vec<Event> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    text.lines()
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("bad event line {l:?}: {e}"))
+        })
+        .collect()
+}
+
+/// Runs `cmd`, returns its output, panics with everything shown if it cannot start.
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+/// Asserts success and shows stdout/stderr otherwise.
+pub fn assert_ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed: {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// What the rules engine says `path argv` becomes under the profile in `target`.
+pub fn expected_rewrite(path: &str, argv: &[String], target: &Path) -> Vec<String> {
+    let t = pyrewrite_rules::Target::from_json(&std::fs::read_to_string(target).unwrap()).unwrap();
+    let args: Vec<&[u8]> = argv.iter().map(|a| a.as_bytes()).collect();
+    let read = |p: &[u8]| std::fs::read(String::from_utf8_lossy(p).as_ref()).ok();
+    match pyrewrite_rules::decide(path.as_bytes(), &args, &t, &read) {
+        pyrewrite_rules::Decision::Rewrite { argv, .. } => argv
+            .into_iter()
+            .map(|a| String::from_utf8(a).unwrap())
+            .collect(),
+        other => panic!("rules did not rewrite {argv:?}: {other:?}"),
+    }
+}
+
+/// The strings of `v`.
+pub fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}

@@ -1,0 +1,183 @@
+//! Safety of code that runs inside every process of someone's build: failing
+//! execs behave exactly as without the preload, threads do not deadlock or
+//! lose events, processes that never exec are untouched, nothing is printed
+//! unless asked, and a broken profile refuses instead of compiling natively.
+
+mod common;
+
+use common::*;
+use pyrewrite_protocol::Action;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const ALL_EXECS: &[&str] = &[
+    "execve", "execv", "execvp", "execvpe", "execl", "execlp", "execle", "execveat", "posix_spawn",
+    "posix_spawnp",
+];
+
+/// (exit code, stdout) of `exec_each` with and without the preload.
+fn both_ways(s: &Session, exec_each: &Path, args: &[&str], env_path: &str) -> (Output, Output) {
+    let with = run(s.command(exec_each).args(args).env("PATH", env_path));
+    let without = run(Command::new(exec_each)
+        .args(args)
+        .current_dir(&s.dir)
+        .env("PATH", env_path)
+        .env_remove("LD_PRELOAD"));
+    (with, without)
+}
+
+fn setup(name: &str) -> (PathBuf, Session, PathBuf) {
+    let dir = scratch(name);
+    let emcc = FakeEmcc::new(&dir);
+    let target = emcc.target(&dir);
+    let exec_each = build_c_fixture("exec_each.c", &dir);
+    (dir.clone(), Session::new(&dir, Some(target)), exec_each)
+}
+
+#[test]
+fn failing_execs_return_the_same_status_and_errno_with_and_without_preload() {
+    let (dir, s, exec_each) = setup("errno");
+    // EACCES: not executable. ENOEXEC: executable garbage. Both also on PATH.
+    write(&dir, "noexec", "#!/bin/sh\necho never\n");
+    let garbage = write(&dir, "garbage", "\x01\x02\x03 not a program\n");
+    set_mode(&garbage, 0o755);
+    let bin = dir.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::fs::copy(dir.join("noexec"), bin.join("noexec")).unwrap();
+    let path = format!("{}:/nonexistent:/usr/bin:/bin", bin.display());
+    let noexec = dir.join("noexec").display().to_string();
+    let garbage = garbage.display().to_string();
+    let cases: Vec<(String, Vec<String>)> = {
+        let mut v = Vec::new();
+        for f in ALL_EXECS {
+            let searches = matches!(*f, "execvp" | "execvpe" | "execlp" | "posix_spawnp");
+            v.push((format!("{f} ENOENT"), strings(&[f, "/nonexistent/gcc", "gcc", "-c"])));
+            v.push((format!("{f} EACCES"), strings(&[f, &noexec, "noexec"])));
+            v.push((format!("{f} ENOEXEC"), strings(&[f, &garbage, "garbage"])));
+            v.push((format!("{f} E2BIG"), strings(&[f, "/bin/true", "@huge"])));
+            v.push((format!("{f} EFAULT"), strings(&[f, "@null", "gcc"])));
+            if searches {
+                v.push((format!("{f} PATH ENOENT"), strings(&[f, "no-such-gcc", "gcc"])));
+                v.push((format!("{f} PATH EACCES"), strings(&[f, "noexec", "noexec"])));
+                v.push((format!("{f} empty"), strings(&[f, "", "gcc"])));
+            }
+        }
+        v.push(("fexecve EACCES".into(), strings(&["fexecve", &noexec, "noexec"])));
+        v.push(("fexecve ENOEXEC".into(), strings(&["fexecve", &garbage, "garbage"])));
+        v
+    };
+    for (what, args) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (with, without) = both_ways(&s, &exec_each, &args, &path);
+        assert_eq!(with.status.code(), without.status.code(), "{what}: exit status");
+        assert_eq!(
+            String::from_utf8_lossy(&with.stdout),
+            String::from_utf8_lossy(&without.stdout),
+            "{what}: stdout (ret and errno)"
+        );
+        assert_ne!(with.status.code(), Some(0), "{what}: the case must really fail");
+    }
+    // Failed PATH probes and failures before the exec produced no compiler event.
+    let events = s.events();
+    assert!(
+        events.iter().all(|e| e.action == Action::Passthrough),
+        "{events:#?}"
+    );
+    assert!(
+        events.iter().all(|e| !e.path.contains("nonexistent") && !e.path.ends_with("noexec")),
+        "no event for execs that fail their look-up: {events:#?}"
+    );
+}
+
+#[test]
+fn sixteen_threads_spawning_compilers_lose_no_event() {
+    let dir = scratch("threads");
+    let emcc = FakeEmcc::new(&dir);
+    let s = Session::new(&dir, Some(emcc.target(&dir)));
+    for i in 0..16 {
+        write(&dir, &format!("t{i}.c"), "int t;\n");
+    }
+    let prog = build_c_fixture("threads_spawn.c", &dir);
+    let out = run(s.command(&prog).arg("gcc"));
+    assert_ok(&out, "threads_spawn");
+    let events = s.events();
+    let rewrites: Vec<_> = events.iter().filter(|e| e.action == Action::Rewrite).collect();
+    assert_eq!(rewrites.len(), 16, "{events:#?}");
+    let mut srcs: Vec<&str> = rewrites.iter().map(|e| e.argv[2].as_str()).collect();
+    srcs.sort();
+    srcs.dedup();
+    assert_eq!(srcs.len(), 16);
+    assert_eq!(emcc.calls().len(), 16);
+}
+
+#[test]
+fn a_process_that_never_execs_is_unaffected() {
+    let dir = scratch("no-exec");
+    let s = Session::new(&dir, None);
+    let prog = build_c_fixture("no_exec.c", &dir);
+    let with = run(&mut s.command(&prog));
+    let without = run(Command::new(&prog).env_remove("LD_PRELOAD"));
+    assert_eq!(with.status.code(), Some(7));
+    assert_eq!(with.status.code(), without.status.code());
+    assert_eq!(with.stdout, without.stdout);
+    assert!(with.stderr.is_empty(), "silent: {:?}", String::from_utf8_lossy(&with.stderr));
+    assert!(!s.events.exists(), "no exec, no event, no log file");
+}
+
+#[test]
+fn silent_unless_debug() {
+    let (_dir, s, exec_each) = setup("debug");
+    let quiet = run(s.command(&exec_each).args(["execvp", "true", "true"]));
+    assert_ok(&quiet, "true");
+    assert!(quiet.stderr.is_empty(), "{:?}", String::from_utf8_lossy(&quiet.stderr));
+    let loud = run(s
+        .command(&exec_each)
+        .args(["execvp", "true", "true"])
+        .env(pyrewrite_protocol::env::DEBUG, "1"));
+    assert_ok(&loud, "true with debug");
+    let err = String::from_utf8_lossy(&loud.stderr);
+    assert!(err.contains("pyrewrite: execvp") && err.contains("passthrough"), "{err}");
+}
+
+#[test]
+fn broken_target_profile_refuses_compiles_but_not_other_programs() {
+    let (dir, mut s, exec_each) = setup("bad-target");
+    write(&dir, "x.c", "int x;\n");
+    let bad = write(&dir, "bad.json", "{ not json");
+    s.target = Some(bad.clone());
+    for f in ["execve", "posix_spawn"] {
+        let out = run(s.command(&exec_each).args([f, "/usr/bin/gcc", "gcc", "-c", "x.c"]));
+        assert_eq!(out.status.code(), Some(1), "{f}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("pyrewrite: target profile") && err.contains(bad.to_str().unwrap()),
+            "{f}: names the file and the problem: {err}"
+        );
+        assert!(!dir.join("x.o").exists(), "nothing compiled natively");
+    }
+    let events = s.events();
+    assert_eq!(events.len(), 2);
+    assert!(events.iter().all(|e| e.action == Action::Refuse && e.reason.is_some()));
+    let out = run(s.command(&exec_each).args(["execvp", "echo", "echo", "ok"]));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
+}
+
+#[test]
+fn trace_mode_rewrites_nothing_and_reports_the_tool() {
+    let (dir, mut s, exec_each) = setup("trace");
+    write(&dir, "x.c", "int x;\n");
+    s.mode = Some("trace");
+    let out = run(s
+        .command(&exec_each)
+        .args(["execvp", "gcc", "gcc", "-c", "x.c", "-o", "x.o"]));
+    assert_ok(&out, "native gcc under trace");
+    let obj = std::fs::read(dir.join("x.o")).unwrap();
+    assert_eq!(&obj[..4], b"\x7fELF", "native object: nothing was rewritten");
+    let events = s.events();
+    let gcc: Vec<_> = events.iter().filter(|e| e.tool.as_deref() == Some("cc")).collect();
+    assert_eq!(gcc.len(), 1, "{events:#?}");
+    assert_eq!(gcc[0].action, Action::Passthrough);
+    assert_eq!(gcc[0].new_argv, None);
+    // gcc's own children (cc1, as, collect2) are reported too.
+    assert!(events.iter().any(|e| e.path.ends_with("/cc1")), "{events:#?}");
+}
