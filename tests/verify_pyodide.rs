@@ -87,6 +87,28 @@ const CASES: &[Case] = &[
         call: ("pyr_png", &[]),
     },
     Case {
+        // A JS-provided function taking an i64 (WASI clock_time_get's precision),
+        // called from a module linked without WASM_BIGINT: JS functions are not
+        // type-checked, so it loads; the split i64 shifts `&t` into the wrong slot
+        // and the time is never stored.
+        name: "wasinobigint",
+        source: "#include <wasi/api.h>\n\
+                 int pyr_wasi_secs(void) { __wasi_timestamp_t t = 0; \
+                 (void)__wasi_clock_time_get(0, 1000, &t); return (int)(t / 1000000000); }\n",
+        link_bigint: false,
+        link_with: None,
+        call: ("pyr_wasi_secs", &[]),
+    },
+    Case {
+        name: "wasibigint",
+        source: "#include <wasi/api.h>\n\
+                 int pyr_wasi_secs(void) { __wasi_timestamp_t t = 0; \
+                 (void)__wasi_clock_time_get(0, 1000, &t); return (int)(t / 1000000000); }\n",
+        link_bigint: true,
+        link_with: None,
+        call: ("pyr_wasi_secs", &[]),
+    },
+    Case {
         name: "needsdep",
         source: "int pyr_nobody_exports_this(int);\n\
                  int pyr_call_dep(int x) { return pyr_nobody_exports_this(x) + 1; }\n",
@@ -578,4 +600,28 @@ fn needed_library_must_be_somewhere() {
     let (code, report) = verify(&[&whl], &[]);
     assert_eq!(findings(&report), Vec::<Value>::new(), "{report:#}");
     assert_eq!(code, 0);
+}
+
+#[test]
+fn js_function_called_with_split_i64_is_warned_and_misbehaves() {
+    // Linked with WASM_BIGINT: no finding, and the call returns the real time.
+    let (code, report, good) = verdict_agrees("wasibigint");
+    assert_eq!(findings(&report), Vec::<Value>::new(), "{report:#}");
+    assert_eq!(code, 0);
+    let now = good.call_result.as_i64().unwrap();
+    assert!(now > 1_600_000_000, "clock_time_get gave {now}");
+
+    // Without: a warning naming the JS signature; it loads, but the time is lost.
+    let (code, report, bad) = verdict_agrees("wasinobigint");
+    let f = findings(&report);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["severity"], "warning");
+    assert_eq!(f[0]["kind"], "signature-mismatch");
+    assert_eq!(f[0]["cause"], "missing-wasm-bigint");
+    assert_eq!(f[0]["import_module"], "wasi_snapshot_preview1");
+    assert_eq!(f[0]["symbol"], "clock_time_get");
+    assert_eq!(f[0]["imported"], "(i32, i32, i32, i32) -> i32");
+    assert_eq!(f[0]["provided"], "(i32, i64, i32) -> i32");
+    assert_eq!(code, 0);
+    assert_eq!(bad.call_result, 0, "the split i64 must lose the time");
 }

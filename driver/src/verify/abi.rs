@@ -135,6 +135,11 @@ pub fn pyodide_emscripten(pyodide_version: &str) -> Option<EmVersion> {
     })
 }
 
+/// libc++ symbols the runtime lacks come from a libc++ of another version: each
+/// Emscripten release ships its own (3.1.6's `__vector_base_common` is gone in
+/// the libc++ of Pyodide 0.23.4's 3.1.32).
+pub const LIBCXX: &str = "libc++ (a different version than the runtime's)";
+
 /// A C library a symbol most likely comes from, by name pattern: used to turn
 /// "missing symbol" into "missing library" with a next step.
 pub fn library_of(symbol: &str) -> Option<&'static str> {
@@ -174,6 +179,8 @@ pub fn library_of(symbol: &str) -> Option<&'static str> {
         ("uuid_", "libuuid"),
         ("curl_", "libcurl"),
         ("hb_", "HarfBuzz"),
+        ("_ZNSt3__2", LIBCXX),
+        ("_ZNKSt3__2", LIBCXX),
     ];
     PREFIXES
         .iter()
@@ -199,5 +206,11 @@ mod tests {
         assert_eq!(library_of("deflateInit2_"), Some("zlib"));
         assert_eq!(library_of("ffi_prep_cif"), Some("libffi"));
         assert_eq!(library_of("strlen"), None);
+        // Measured: referenced by emcc 3.1.6's vector<string> growth, absent from
+        // Pyodide 0.23.4's libc++.
+        assert_eq!(
+            library_of("_ZNKSt3__220__vector_base_commonILb1EE20__throw_length_errorEv"),
+            Some(LIBCXX)
+        );
     }
 }

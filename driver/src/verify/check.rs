@@ -152,14 +152,33 @@ fn check_env(
         return;
     };
     match provider {
-        None if weak => findings.push(missing_function(import, Severity::Warning)),
-        None => findings.push(missing_function(import, Severity::Error)),
+        None if weak => findings.push(missing_function(
+            import,
+            Severity::Warning,
+            abi.runtime_version,
+        )),
+        None => findings.push(missing_function(
+            import,
+            Severity::Error,
+            abi.runtime_version,
+        )),
         Some(Provider::Wasm {
             kind: Kind::Func(provided),
             from,
         }) if provided != sig => {
-            findings.push(mismatch(import, sig, provided, &from, info, abi));
+            findings.push(mismatch(import, sig, provided, &from, info, abi, false));
             return;
+        }
+        Some(Provider::Js) => {
+            let declared = runtime
+                .js_sigs
+                .get(&import.name)
+                .and_then(|s| sig_from_js(s));
+            if let Some(provided) = declared.filter(|p| p != sig) {
+                let from = "the runtime's JS library";
+                findings.push(mismatch(import, sig, &provided, from, info, abi, true));
+                return;
+            }
         }
         Some(Provider::Wasm { kind, from }) if !matches!(kind, Kind::Func(_)) => {
             findings.push(Finding {
@@ -227,6 +246,7 @@ fn mismatch(
     from: &str,
     info: &ModuleInfo,
     abi: &AbiContext,
+    js: bool,
 ) -> Finding {
     let name = import.name.as_str();
     let time_fit = differs_only_in_int_width(imported, provided);
@@ -274,8 +294,19 @@ fn mismatch(
             ),
         ),
     };
+    // JS functions are not type-checked when the module is instantiated: it
+    // loads, and the values arrive in the wrong parameters.
+    let (severity, outcome) = if js {
+        (
+            Severity::Warning,
+            "it loads (JS functions are untyped at link time), but the call passes \
+             its arguments wrongly",
+        )
+    } else {
+        (Severity::Error, "loading fails with a LinkError")
+    };
     Finding {
-        severity: Severity::Error,
+        severity,
         kind: FindingKind::SignatureMismatch,
         cause,
         import_module: import.module.clone(),
@@ -283,9 +314,28 @@ fn mismatch(
         imported: Some(imported.to_string()),
         provided: Some(provided.to_string()),
         library: None,
-        message: format!("{head}: {why}; loading fails with a LinkError"),
+        message: format!("{head}: {why}; {outcome}"),
         next_step,
     }
+}
+
+/// A wasm type from an Emscripten signature string (`"iijp"`: result first;
+/// `p` is a pointer, i32 on wasm32). None for letters verify does not know.
+fn sig_from_js(s: &str) -> Option<FuncSig> {
+    let ty = |c: char| match c {
+        'i' | 'p' => Some(ValType::I32),
+        'j' => Some(ValType::I64),
+        'f' => Some(ValType::F32),
+        'd' => Some(ValType::F64),
+        _ => None,
+    };
+    let mut chars = s.chars();
+    let results = match chars.next()? {
+        'v' => vec![],
+        c => vec![ty(c)?],
+    };
+    let params = chars.map(ty).collect::<Option<Vec<_>>>()?;
+    Some(FuncSig { params, results })
 }
 
 /// Same arity, and every difference is i32 vs i64 (a changed integer typedef).
@@ -321,7 +371,11 @@ fn legalize(sig: &FuncSig) -> FuncSig {
     FuncSig { params, results }
 }
 
-fn missing_function(import: &Import, severity: Severity) -> Finding {
+fn missing_function(
+    import: &Import,
+    severity: Severity,
+    abi_runtime_version: Option<EmVersion>,
+) -> Finding {
     let name = &import.name;
     let library = abi::library_of(name);
     let weak_note = if severity == Severity::Warning {
@@ -336,10 +390,17 @@ fn missing_function(import: &Import, severity: Severity) -> Finding {
                 "`{name}` belongs to {lib}, which neither the runtime nor any shared library given \
                  provides: the module loads, and the first call to `{name}` fails{weak_note}"
             ),
-            format!(
-                "build {lib} with emcc and link it statically into the extension, or ship it as a \
-                 wasm shared library and pass its wheel with --with"
-            ),
+            if lib == abi::LIBCXX {
+                format!(
+                    "build with the runtime's Emscripten ({}), whose libc++ the runtime exports",
+                    version_or(abi_runtime_version)
+                )
+            } else {
+                format!(
+                    "build {lib} with emcc and link it statically into the extension, or ship \
+                     it as a wasm shared library and pass its wheel with --with"
+                )
+            },
         ),
         None => (
             Cause::NotProvided,
@@ -523,5 +584,14 @@ mod tests {
             &sig(&[I32], &[I32]),
             &sig(&[I32], &[I64])
         ));
+    }
+
+    #[test]
+    fn emscripten_sig_strings() {
+        use ValType::*;
+        assert_eq!(sig_from_js("iijp"), Some(sig(&[I32, I64, I32], &[I32])));
+        assert_eq!(sig_from_js("v"), Some(sig(&[], &[])));
+        assert_eq!(sig_from_js("dfd"), Some(sig(&[F32, F64], &[F64])));
+        assert_eq!(sig_from_js("x"), None);
     }
 }

@@ -28,6 +28,9 @@ pub struct Runtime {
     pub main_exports: BTreeMap<String, Kind>,
     /// Symbols the JS glue (`pyodide.asm.js`) puts in the import object.
     pub js_symbols: BTreeSet<String>,
+    /// Emscripten signature strings (`"iijp"`: result first; i32, j i64, f f32,
+    /// d f64, p pointer, v void) the glue declares for JS-provided functions.
+    pub js_sigs: BTreeMap<String, String>,
     pub js_symbols_source: String,
     /// Shared libraries shipped next to the main module (`*.so` in the dist dir).
     pub shipped_libs: Vec<(String, ModuleInfo)>,
@@ -87,9 +90,20 @@ fn load_dist(
         .with_context(|| format!("cannot parse {}", wasm_path.display()))?;
 
     let js_path = dir.join("pyodide.asm.js");
+    let mut js_sigs = BTreeMap::new();
     let (js_symbols, js_symbols_source) = match std::fs::read_to_string(&js_path) {
-        Ok(js) => match js_import_object_keys(&js) {
-            Some(keys) => (keys, format!("import object in {}", js_path.display())),
+        Ok(js) => match js_import_object(&js) {
+            Some(pairs) => {
+                let declared = declared_sigs(&js);
+                let mut keys = BTreeSet::new();
+                for (key, value) in pairs {
+                    if let Some(sig) = declared.get(value.as_str()) {
+                        js_sigs.insert(key.clone(), sig.to_string());
+                    }
+                    keys.insert(key);
+                }
+                (keys, format!("import object in {}", js_path.display()))
+            }
             None => bail!(
                 "{}: found no `wasmImports`/`asmLibraryArg` object; this Pyodide's JS glue \
                  has a layout verify does not know",
@@ -147,6 +161,7 @@ fn load_dist(
         emscripten_source,
         main_exports: main.exports,
         js_symbols,
+        js_sigs,
         js_symbols_source,
         shipped_libs,
         profile_emcc,
@@ -177,10 +192,10 @@ fn read_dist_info(dir: &Path) -> (Option<String>, Option<EmVersion>) {
     (version, None)
 }
 
-/// Keys of the object Emscripten's JS glue passes as the `env` imports:
-/// `var wasmImports={...}` (3.1.27+) or `var asmLibraryArg={...}` (older).
-/// The values are plain identifiers, so the literal has no nested braces.
-pub fn js_import_object_keys(js: &str) -> Option<BTreeSet<String>> {
+/// `(key, value identifier)` pairs of the object Emscripten's JS glue passes as
+/// the `env` imports: `var wasmImports={...}` (3.1.27+) or `var asmLibraryArg={...}`
+/// (older). The values are plain identifiers, so the literal has no nested braces.
+pub fn js_import_object(js: &str) -> Option<Vec<(String, String)>> {
     let start = [
         "var wasmImports={",
         "var wasmImports = {",
@@ -190,15 +205,31 @@ pub fn js_import_object_keys(js: &str) -> Option<BTreeSet<String>> {
     .iter()
     .find_map(|pat| js.find(pat).map(|i| i + pat.len()))?;
     let body = &js[start..start + js[start..].find('}')?];
-    let keys: BTreeSet<String> = body
+    let pairs: Vec<(String, String)> = body
         .split(',')
         .filter_map(|pair| {
-            let key = strip_comments(pair.split(':').next()?);
+            let pair = strip_comments(pair);
+            let (key, value) = pair.split_once(':').unwrap_or((&pair, &pair));
             let key = key.trim().trim_matches(|c| c == '"' || c == '\'');
-            (!key.is_empty()).then(|| key.to_string())
+            (!key.is_empty()).then(|| (key.to_string(), value.trim().to_string()))
         })
         .collect();
-    (!keys.is_empty()).then_some(keys)
+    (!pairs.is_empty()).then_some(pairs)
+}
+
+/// Every `ident.sig="..."` assignment in the glue, by identifier.
+fn declared_sigs(js: &str) -> BTreeMap<&str, &str> {
+    let mut out = BTreeMap::new();
+    for (at, pat) in js.match_indices(".sig=\"") {
+        let ident_start = js[..at]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+            .map_or(0, |i| i + 1);
+        let rest = &js[at + pat.len()..];
+        if let Some(end) = rest.find('"') {
+            out.insert(&js[ident_start..at], &rest[..end]);
+        }
+    }
+    out
 }
 
 fn strip_comments(s: &str) -> String {
@@ -217,11 +248,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_import_object_keys() {
-        let js = r#"x;var wasmImports={"abort":_abort,/** @export */ "fd_write":_fd_write,invoke_ii:invoke_ii};var y={"no":1}"#;
-        let keys = js_import_object_keys(js).unwrap();
-        let v: Vec<&str> = keys.iter().map(String::as_str).collect();
-        assert_eq!(v, ["abort", "fd_write", "invoke_ii"]);
-        assert!(js_import_object_keys("var other={}").is_none());
+    fn reads_import_object_and_sigs() {
+        let js = r#"function _fd_write(a,b,c,d){}_fd_write.sig="iippp";x;var wasmImports={"abort":_abort,/** @export */ "fd_write":_fd_write,invoke_ii:invoke_ii};var y={"no":1}"#;
+        let pairs = js_import_object(js).unwrap();
+        let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["abort", "fd_write", "invoke_ii"]);
+        assert_eq!(pairs[1].1, "_fd_write");
+        assert_eq!(declared_sigs(js).get("_fd_write"), Some(&"iippp"));
+        assert!(js_import_object("var other={}").is_none());
     }
 }
