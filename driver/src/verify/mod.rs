@@ -25,6 +25,14 @@ use std::process::ExitCode;
 /// errors are found (with --strict: any finding), 2 on usage or I/O errors.
 #[derive(clap::Args)]
 #[command(after_help = "\
+Reports, per wheel and extension: imports nobody provides (missing symbol or
+library), function imports whose type differs from the runtime's (time_t width,
+missing -sWASM_BIGINT), and imports whose struct layout differs between the
+module's Emscripten and the runtime's (time_t in stat/timespec/timeval).
+
+Exit status: 0 no errors (warnings allowed), 1 errors found (with --strict: any
+finding), 2 usage or I/O error.
+
 Examples:
   pyrewrite verify dist/pkg-1.0-cp311-cp311-emscripten_3_1_32_wasm32.whl \\
       --against node_modules/pyodide
