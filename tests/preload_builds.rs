@@ -59,17 +59,24 @@ fn python_subprocess_vfork_path_walk_reports_only_the_real_exec() {
     let script = "import subprocess\n\
                   subprocess.run(['gcc', '-c', 'x.c', '-o', 'x.o'], check=True)\n\
                   subprocess.run(['sh', '-c', 'gcc -c x.c -o y.o'], env={'PATH': '/usr/bin:/bin'}, check=True)\n";
-    let out = run(s.command("python3").arg("-c").arg(script).env("PATH", &path));
+    let out = run(s
+        .command("python3")
+        .arg("-c")
+        .arg(script)
+        .env("PATH", &path));
     assert_ok(&out, "python subprocess");
     let events = s.events();
     assert!(
-        events.iter().all(|e| !e.path.contains("/nope") && !e.path.starts_with("/nonexistent")),
+        events
+            .iter()
+            .all(|e| !e.path.contains("/nope") && !e.path.starts_with("/nonexistent")),
         "failed PATH probes must not be reported: {events:#?}"
     );
     let rw = rewrites(&events);
     assert_eq!(rw.len(), 2, "{events:#?}");
     assert!(
-        rw.iter().any(|e| e.function == "execv" || e.function == "execve"),
+        rw.iter()
+            .any(|e| e.function == "execv" || e.function == "execve"),
         "CPython execs with execv/execve: {rw:#?}"
     );
     assert_rewrites_ran(&events, &emcc, 2);
@@ -81,14 +88,15 @@ fn python_subprocess_vfork_path_walk_reports_only_the_real_exec() {
 fn python_os_system_is_reported_and_rewritten() {
     let (dir, emcc, s) = setup("py-system");
     write(&dir, "x.c", "int x;\n");
-    let out = run(s
-        .command("python3")
-        .arg("-c")
-        .arg("import os, sys; sys.exit(os.waitstatus_to_exitcode(os.system('gcc -c x.c -o x.o')))"));
+    let out = run(s.command("python3").arg("-c").arg(
+        "import os, sys; sys.exit(os.waitstatus_to_exitcode(os.system('gcc -c x.c -o x.o')))",
+    ));
     assert_ok(&out, "os.system");
     let events = s.events();
     assert!(
-        events.iter().any(|e| e.function == "system" && e.argv[2] == "gcc -c x.c -o x.o"),
+        events
+            .iter()
+            .any(|e| e.function == "system" && e.argv[2] == "gcc -c x.c -o x.o"),
         "{events:#?}"
     );
     assert_rewrites_ran(&events, &emcc, 1);
@@ -102,10 +110,7 @@ fn gnu_make_j8_rewrites_every_compile() {
     write(
         &dir,
         "Makefile",
-        &format!(
-            "all: {}\n%.o: %.c\n\tgcc -c $< -o $@\n",
-            objs.join(" ")
-        ),
+        &format!("all: {}\n%.o: %.c\n\tgcc -c $< -o $@\n", objs.join(" ")),
     );
     let out = run(s.command("make").arg("-j8"));
     assert_ok(&out, "make -j8");
@@ -162,7 +167,10 @@ fn env_i_in_the_middle_of_the_tree_does_not_escape() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let mut lines = stdout.lines();
     let preload = lines.next().unwrap_or_default();
-    assert!(preload.contains("libpyrewrite.so"), "preload restored: {stdout}");
+    assert!(
+        preload.contains("libpyrewrite.so"),
+        "preload restored: {stdout}"
+    );
     assert!(
         !preload.contains("libm.so.6"),
         "env -i cleared the other entry; we restore only ours: {stdout}"
@@ -186,7 +194,13 @@ fn env_i_keeps_an_other_preload_it_sets() {
     let (dir, _emcc, s) = setup("env-i-other");
     let out = run(s
         .command("env")
-        .args(["-i", "LD_PRELOAD=libm.so.6", "/bin/sh", "-c", "echo \"$LD_PRELOAD\""])
+        .args([
+            "-i",
+            "LD_PRELOAD=libm.so.6",
+            "/bin/sh",
+            "-c",
+            "echo \"$LD_PRELOAD\"",
+        ])
         .current_dir(&dir));
     assert_ok(&out, "env -i LD_PRELOAD=libm");
     let line = String::from_utf8_lossy(&out.stdout);
@@ -194,4 +208,29 @@ fn env_i_keeps_an_other_preload_it_sets() {
     assert_eq!(entries.len(), 2, "{line}");
     assert!(entries[0].ends_with("libpyrewrite.so"), "{line}");
     assert_eq!(entries[1], "libm.so.6");
+}
+
+#[test]
+fn a_renamed_copy_of_the_library_is_restored_once_and_stripped_for_emcc() {
+    let (dir, emcc, s) = setup("renamed");
+    write(&dir, "x.c", "int x;\n");
+    let copy = dir.join("renamed-preload.so");
+    std::fs::copy(preload_lib(), &copy).unwrap();
+    let out = run(s
+        .command("sh")
+        .arg("-c")
+        .arg("env -i /bin/sh -c 'env -i /bin/sh -c \"echo \\$LD_PRELOAD\"; gcc -c x.c -o x.o'")
+        .env("LD_PRELOAD", &copy));
+    assert_ok(&out, "renamed preload");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        copy.to_str().unwrap(),
+        "restored once, not once per generation"
+    );
+    let calls = emcc.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0].ld_preload, "",
+        "recursion guard recognises the renamed copy"
+    );
 }

@@ -15,19 +15,25 @@ fn gcc_becomes_real_emcc_and_produces_wasm() {
     let dir = scratch("real-emcc");
     std::fs::copy(fixture("hello.c"), dir.join("hello.c")).unwrap();
     let s = Session::new(&dir, None);
-    let out = run(s
-        .command("sh")
-        .arg("-c")
-        .arg("gcc -c hello.c -o hello.o"));
+    let out = run(s.command("sh").arg("-c").arg("gcc -c hello.c -o hello.o"));
     assert_ok(&out, "gcc -c under the preload with real emcc");
     let obj = std::fs::read(dir.join("hello.o")).unwrap();
     assert_eq!(&obj[..4], b"\0asm", "a wasm object, not a native one");
     let events = s.events();
-    let rw: Vec<_> = events.iter().filter(|e| e.action == Action::Rewrite).collect();
-    assert_eq!(rw.len(), 1, "only gcc is rewritten; emcc's children are not seen: {events:#?}");
+    let rw: Vec<_> = events
+        .iter()
+        .filter(|e| e.action == Action::Rewrite)
+        .collect();
+    assert_eq!(
+        rw.len(),
+        1,
+        "only gcc is rewritten; emcc's children are not seen: {events:#?}"
+    );
     assert!(rw[0].new_argv.as_ref().unwrap()[0].ends_with("emcc"));
     assert!(
-        !events.iter().any(|e| e.path.contains("clang") || e.path.contains("wasm-ld")),
+        !events
+            .iter()
+            .any(|e| e.path.contains("clang") || e.path.contains("wasm-ld")),
         "emcc runs without the preload: {events:#?}"
     );
 }

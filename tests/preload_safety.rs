@@ -11,7 +11,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const ALL_EXECS: &[&str] = &[
-    "execve", "execv", "execvp", "execvpe", "execl", "execlp", "execle", "execveat", "posix_spawn",
+    "execve",
+    "execv",
+    "execvp",
+    "execvpe",
+    "execl",
+    "execlp",
+    "execle",
+    "execveat",
+    "posix_spawn",
     "posix_spawnp",
 ];
 
@@ -51,31 +59,54 @@ fn failing_execs_return_the_same_status_and_errno_with_and_without_preload() {
         let mut v = Vec::new();
         for f in ALL_EXECS {
             let searches = matches!(*f, "execvp" | "execvpe" | "execlp" | "posix_spawnp");
-            v.push((format!("{f} ENOENT"), strings(&[f, "/nonexistent/gcc", "gcc", "-c"])));
+            v.push((
+                format!("{f} ENOENT"),
+                strings(&[f, "/nonexistent/gcc", "gcc", "-c"]),
+            ));
             v.push((format!("{f} EACCES"), strings(&[f, &noexec, "noexec"])));
             v.push((format!("{f} ENOEXEC"), strings(&[f, &garbage, "garbage"])));
             v.push((format!("{f} E2BIG"), strings(&[f, "/bin/true", "@huge"])));
             v.push((format!("{f} EFAULT"), strings(&[f, "@null", "gcc"])));
             if searches {
-                v.push((format!("{f} PATH ENOENT"), strings(&[f, "no-such-gcc", "gcc"])));
-                v.push((format!("{f} PATH EACCES"), strings(&[f, "noexec", "noexec"])));
+                v.push((
+                    format!("{f} PATH ENOENT"),
+                    strings(&[f, "no-such-gcc", "gcc"]),
+                ));
+                v.push((
+                    format!("{f} PATH EACCES"),
+                    strings(&[f, "noexec", "noexec"]),
+                ));
                 v.push((format!("{f} empty"), strings(&[f, "", "gcc"])));
             }
         }
-        v.push(("fexecve EACCES".into(), strings(&["fexecve", &noexec, "noexec"])));
-        v.push(("fexecve ENOEXEC".into(), strings(&["fexecve", &garbage, "garbage"])));
+        v.push((
+            "fexecve EACCES".into(),
+            strings(&["fexecve", &noexec, "noexec"]),
+        ));
+        v.push((
+            "fexecve ENOEXEC".into(),
+            strings(&["fexecve", &garbage, "garbage"]),
+        ));
         v
     };
     for (what, args) in &cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (with, without) = both_ways(&s, &exec_each, &args, &path);
-        assert_eq!(with.status.code(), without.status.code(), "{what}: exit status");
+        assert_eq!(
+            with.status.code(),
+            without.status.code(),
+            "{what}: exit status"
+        );
         assert_eq!(
             String::from_utf8_lossy(&with.stdout),
             String::from_utf8_lossy(&without.stdout),
             "{what}: stdout (ret and errno)"
         );
-        assert_ne!(with.status.code(), Some(0), "{what}: the case must really fail");
+        assert_ne!(
+            with.status.code(),
+            Some(0),
+            "{what}: the case must really fail"
+        );
     }
     // Failed PATH probes and failures before the exec produced no compiler event.
     let events = s.events();
@@ -84,7 +115,9 @@ fn failing_execs_return_the_same_status_and_errno_with_and_without_preload() {
         "{events:#?}"
     );
     assert!(
-        events.iter().all(|e| !e.path.contains("nonexistent") && !e.path.ends_with("noexec")),
+        events
+            .iter()
+            .all(|e| !e.path.contains("nonexistent") && !e.path.ends_with("noexec")),
         "no event for execs that fail their look-up: {events:#?}"
     );
 }
@@ -101,7 +134,10 @@ fn sixteen_threads_spawning_compilers_lose_no_event() {
     let out = run(s.command(&prog).arg("gcc"));
     assert_ok(&out, "threads_spawn");
     let events = s.events();
-    let rewrites: Vec<_> = events.iter().filter(|e| e.action == Action::Rewrite).collect();
+    let rewrites: Vec<_> = events
+        .iter()
+        .filter(|e| e.action == Action::Rewrite)
+        .collect();
     assert_eq!(rewrites.len(), 16, "{events:#?}");
     let mut srcs: Vec<&str> = rewrites.iter().map(|e| e.argv[2].as_str()).collect();
     srcs.sort();
@@ -120,7 +156,11 @@ fn a_process_that_never_execs_is_unaffected() {
     assert_eq!(with.status.code(), Some(7));
     assert_eq!(with.status.code(), without.status.code());
     assert_eq!(with.stdout, without.stdout);
-    assert!(with.stderr.is_empty(), "silent: {:?}", String::from_utf8_lossy(&with.stderr));
+    assert!(
+        with.stderr.is_empty(),
+        "silent: {:?}",
+        String::from_utf8_lossy(&with.stderr)
+    );
     assert!(!s.events.exists(), "no exec, no event, no log file");
 }
 
@@ -129,14 +169,21 @@ fn silent_unless_debug() {
     let (_dir, s, exec_each) = setup("debug");
     let quiet = run(s.command(&exec_each).args(["execvp", "true", "true"]));
     assert_ok(&quiet, "true");
-    assert!(quiet.stderr.is_empty(), "{:?}", String::from_utf8_lossy(&quiet.stderr));
+    assert!(
+        quiet.stderr.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
     let loud = run(s
         .command(&exec_each)
         .args(["execvp", "true", "true"])
         .env(pyrewrite_protocol::env::DEBUG, "1"));
     assert_ok(&loud, "true with debug");
     let err = String::from_utf8_lossy(&loud.stderr);
-    assert!(err.contains("pyrewrite: execvp") && err.contains("passthrough"), "{err}");
+    assert!(
+        err.contains("pyrewrite: execvp") && err.contains("passthrough"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -146,7 +193,9 @@ fn broken_target_profile_refuses_compiles_but_not_other_programs() {
     let bad = write(&dir, "bad.json", "{ not json");
     s.target = Some(bad.clone());
     for f in ["execve", "posix_spawn"] {
-        let out = run(s.command(&exec_each).args([f, "/usr/bin/gcc", "gcc", "-c", "x.c"]));
+        let out = run(s
+            .command(&exec_each)
+            .args([f, "/usr/bin/gcc", "gcc", "-c", "x.c"]));
         assert_eq!(out.status.code(), Some(1), "{f}: {out:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
@@ -157,7 +206,9 @@ fn broken_target_profile_refuses_compiles_but_not_other_programs() {
     }
     let events = s.events();
     assert_eq!(events.len(), 2);
-    assert!(events.iter().all(|e| e.action == Action::Refuse && e.reason.is_some()));
+    assert!(events
+        .iter()
+        .all(|e| e.action == Action::Refuse && e.reason.is_some()));
     let out = run(s.command(&exec_each).args(["execvp", "echo", "echo", "ok"]));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
 }
@@ -172,12 +223,79 @@ fn trace_mode_rewrites_nothing_and_reports_the_tool() {
         .args(["execvp", "gcc", "gcc", "-c", "x.c", "-o", "x.o"]));
     assert_ok(&out, "native gcc under trace");
     let obj = std::fs::read(dir.join("x.o")).unwrap();
-    assert_eq!(&obj[..4], b"\x7fELF", "native object: nothing was rewritten");
+    assert_eq!(
+        &obj[..4],
+        b"\x7fELF",
+        "native object: nothing was rewritten"
+    );
     let events = s.events();
-    let gcc: Vec<_> = events.iter().filter(|e| e.tool.as_deref() == Some("cc")).collect();
+    let gcc: Vec<_> = events
+        .iter()
+        .filter(|e| e.tool.as_deref() == Some("cc"))
+        .collect();
     assert_eq!(gcc.len(), 1, "{events:#?}");
     assert_eq!(gcc[0].action, Action::Passthrough);
     assert_eq!(gcc[0].new_argv, None);
     // gcc's own children (cc1, as, collect2) are reported too.
-    assert!(events.iter().any(|e| e.path.ends_with("/cc1")), "{events:#?}");
+    assert!(
+        events.iter().any(|e| e.path.ends_with("/cc1")),
+        "{events:#?}"
+    );
+}
+
+#[test]
+fn a_panic_inside_a_hook_runs_the_real_call_instead() {
+    // Debug builds of the library panic on this argv[0] (see exec.rs).
+    let (_dir, s, exec_each) = setup("panic");
+    for f in ["execv", "posix_spawn"] {
+        let out = run(s.command(&exec_each).args([
+            f,
+            "/bin/echo",
+            "@pyrewrite-test-panic",
+            "still",
+            "runs",
+        ]));
+        assert_ok(&out, f);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "still runs\n", "{f}");
+        assert!(
+            out.stderr.is_empty(),
+            "{f}: silent: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(s.events().is_empty(), "the panic came before reporting");
+}
+
+#[test]
+fn an_emcc_that_cannot_run_never_falls_back_to_the_native_compiler() {
+    let (dir, mut s, exec_each) = setup("emcc-broken");
+    write(&dir, "x.c", "int x;\n");
+    let broken = write(&dir, "broken-emcc", "\x01\x02 not a program\n");
+    set_mode(&broken, 0o755);
+    let target = write(
+        &dir,
+        "broken.json",
+        &serde_json::json!({"emcc": broken, "emxx": broken}).to_string(),
+    );
+    s.target = Some(target);
+    for f in ["execvp", "execlp", "posix_spawnp", "execve"] {
+        let out = run(s
+            .command(&exec_each)
+            .args([f, "gcc", "gcc", "-c", "x.c", "-o", "x.o"])
+            .env("PATH", "/usr/bin:/bin"));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if f == "execve" {
+            // execve does not search PATH: "gcc" relative to cwd does not exist.
+            assert!(stdout.contains("errno=2"), "{f}: {stdout}");
+        } else {
+            assert!(
+                stdout.contains("FAILED") && stdout.contains("=8"),
+                "{f}: ENOEXEC from emcc: {stdout}"
+            );
+        }
+        assert!(
+            !dir.join("x.o").exists(),
+            "{f}: the native compiler must not run"
+        );
+    }
 }

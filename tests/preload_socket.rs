@@ -31,13 +31,26 @@ fn events_are_sent_to_the_session_socket() {
         conn.set_nonblocking(false).unwrap();
         let mut text = String::new();
         conn.read_to_string(&mut text).unwrap();
-        assert_eq!(text.matches('\n').count(), 1, "one line per connection: {text:?}");
+        assert_eq!(
+            text.matches('\n').count(),
+            1,
+            "one line per connection: {text:?}"
+        );
         events.push(serde_json::from_str(text.trim_end()).unwrap());
     }
-    let rewrites: Vec<_> = events.iter().filter(|e| e.action == Action::Rewrite).collect();
+    let rewrites: Vec<_> = events
+        .iter()
+        .filter(|e| e.action == Action::Rewrite)
+        .collect();
     assert_eq!(rewrites.len(), 1, "{events:#?}");
-    assert_eq!(rewrites[0].argv, strings(&["gcc", "-c", "x.c", "-o", "x.o"]));
-    assert!(events.iter().any(|e| e.path.ends_with("/true")), "{events:#?}");
+    assert_eq!(
+        rewrites[0].argv,
+        strings(&["gcc", "-c", "x.c", "-o", "x.o"])
+    );
+    assert!(
+        events.iter().any(|e| e.path.ends_with("/true")),
+        "{events:#?}"
+    );
     assert!(!s.events.exists(), "the socket replaces the file");
     assert_eq!(emcc.calls().len(), 1);
 }

@@ -1,14 +1,157 @@
-//! `pyrewrite explain`: the rules' decision for one command line, without running it.
+//! `pyrewrite explain`: the rules' decision for one command line, without
+//! running it. Same engine, same profile lookup as the preload, so what it
+//! prints is what a build would do.
+//!
+//! `--json` prints exactly one object, a stable format for scripts:
+//!
+//! | key | passthrough | rewrite | answer | refuse |
+//! |---|---|---|---|---|
+//! | `action` | `"passthrough"` | `"rewrite"` | `"answer"` | `"refuse"` |
+//! | `argv` | the input argv | the argv that would run | `[]` | `[]` |
+//! | `stdout` | `null` | `null` | what is printed | `""` |
+//! | `exit_code` | `null` | `null` | the exit status | the exit status |
+//! | `reason` | one line | one line | one line | the message printed on stderr |
 
+use anyhow::{bail, Context};
+use pyrewrite_rules::{explain, Decision, Explanation, Target};
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// Show what pyrewrite would run instead of a command, without running anything.
+///
+/// The command's argv[0] is taken as the exec path (as if the build ran it
+/// through PATH), response files (`@file`) are read from the current
+/// directory, and nothing is written or executed.
 #[derive(clap::Args)]
+#[command(
+    after_help = "argv[0] is taken as the exec path; response files (@file) are read from \
+    the current directory; nothing is written or run. `explain` exits 0 whatever the decision, \
+    2 on a bad profile.\n\n\
+    --json keys: action (passthrough|rewrite|answer|refuse); argv (what would run: the input \
+    for passthrough, [] for answer/refuse); stdout and exit_code (set for answer and refuse, \
+    null otherwise); reason.\n\n\
+    Examples:\n  \
+    pyrewrite explain -- gcc -pthread -fPIC -I/usr/include/python3.11 -c x.c -o x.o\n  \
+    pyrewrite explain --json -- x86_64-linux-gnu-gcc -shared x.o -o x.cpython-311-x86_64-linux-gnu.so\n  \
+    pyrewrite explain --target target.json -- g++ -fopenmp -c y.cpp"
+)]
 pub struct Args {
+    /// Target profile (JSON). Default: $PYREWRITE_TARGET if set, else the built-in defaults.
+    #[arg(long, value_name = "FILE")]
+    pub target: Option<PathBuf>,
+    /// Print exactly one JSON object: {"action", "argv", "stdout", "exit_code", "reason"}.
+    #[arg(long)]
+    pub json: bool,
     /// The command line to explain (put it after `--`).
-    #[arg(last = true, required = true)]
-    pub argv: Vec<std::ffi::OsString>,
+    #[arg(last = true, required = true, value_name = "ARGV")]
+    pub argv: Vec<OsString>,
 }
 
-pub fn main(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("explain: not built yet")
+pub fn main(args: Args) -> anyhow::Result<ExitCode> {
+    let target = load_target(args.target.as_deref())?;
+    let argv: Vec<Vec<u8>> = args.argv.into_iter().map(OsString::into_vec).collect();
+    let argv_refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+    let read_file = |p: &[u8]| std::fs::read(Path::new(std::ffi::OsStr::from_bytes(p))).ok();
+    let e = explain(&argv[0], &argv_refs, &target, &read_file);
+    if args.json {
+        println!("{}", to_json(&e, &argv));
+    } else {
+        print!("{}", to_human(&e));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The profile from `--target`, else `$PYREWRITE_TARGET`, else the defaults.
+fn load_target(explicit: Option<&Path>) -> anyhow::Result<Target> {
+    let from_env = std::env::var_os(pyrewrite_protocol::env::TARGET)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    let Some(path) = explicit.map(Path::to_path_buf).or(from_env) else {
+        return Ok(Target::default());
+    };
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "cannot read target profile {}; check the path (pyrewrite target creates one)",
+            path.display()
+        )
+    })?;
+    match Target::from_json(&text) {
+        Ok(t) => Ok(t),
+        Err(e) => bail!(
+            "target profile {} is not valid: {e}; fix it or regenerate it with `pyrewrite target`",
+            path.display()
+        ),
+    }
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn to_json(e: &Explanation, input: &[Vec<u8>]) -> serde_json::Value {
+    let strings = |v: &[Vec<u8>]| v.iter().map(|a| lossy(a)).collect::<Vec<_>>();
+    let (argv, stdout, exit_code) = match &e.decision {
+        Decision::Passthrough => (strings(input), None, None),
+        Decision::Rewrite { argv, .. } => (strings(argv), None, None),
+        Decision::Answer {
+            stdout, exit_code, ..
+        } => (Vec::new(), Some(lossy(stdout)), Some(*exit_code)),
+        Decision::Refuse { exit_code, .. } => (Vec::new(), Some(String::new()), Some(*exit_code)),
+    };
+    serde_json::json!({
+        "action": e.decision.action_name(),
+        "argv": argv,
+        "stdout": stdout,
+        "exit_code": exit_code,
+        "reason": e.reason,
+    })
+}
+
+/// One argument as a shell would need it written.
+fn shell_quote(arg: &[u8]) -> String {
+    let safe = !arg.is_empty()
+        && arg
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"-_=/.,:+@%^".contains(&b));
+    if safe {
+        lossy(arg)
+    } else {
+        format!("'{}'", lossy(arg).replace('\'', r"'\''"))
+    }
+}
+
+fn to_human(e: &Explanation) -> String {
+    let mut out = format!("action: {}\n", e.decision.action_name());
+    if let Some(tool) = e.decision.tool() {
+        out += &format!("tool:   {}\n", tool.as_str());
+    }
+    out += &format!("reason: {}\n", e.reason);
+    match &e.decision {
+        Decision::Passthrough => {}
+        Decision::Rewrite { argv, files, .. } => {
+            let cmd: Vec<_> = argv.iter().map(|a| shell_quote(a)).collect();
+            out += &format!("run:    {}\n", cmd.join(" "));
+            for (path, contents) in files {
+                out += &format!("writes: {} (rewritten response file):\n", lossy(path));
+                for line in lossy(contents).lines() {
+                    out += &format!("          {line}\n");
+                }
+            }
+        }
+        Decision::Answer {
+            stdout, exit_code, ..
+        } => {
+            out += &format!("stdout: {:?}\nexit:   {exit_code}\n", lossy(stdout));
+        }
+        Decision::Refuse { exit_code, .. } => out += &format!("exit:   {exit_code}\n"),
+    }
+    if !e.notes.is_empty() {
+        out += "changes:\n";
+        for note in &e.notes {
+            out += &format!("  - {note}\n");
+        }
+    }
+    out
 }

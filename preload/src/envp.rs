@@ -10,7 +10,7 @@
 //! When nothing needs changing the caller's envp is passed on as is; otherwise
 //! the new array lives in stack buffers owned by the caller's frame.
 
-use crate::session::{is_ours, Session};
+use crate::session::Session;
 use crate::small::SmallVec;
 use libc::c_char;
 use std::ffi::CStr;
@@ -45,36 +45,20 @@ impl EnvBuf {
     /// `envp` is NULL or a NULL-terminated array of C strings.
     pub unsafe fn keep(&mut self, envp: *const *const c_char, s: &Session) -> *const *const c_char {
         let entries = unsafe { entries(envp) };
-        let mut preload_at = None;
-        let mut has_ours = false;
-        let mut missing = [false; 8];
-        let mut any_missing = false;
-        for (i, e) in entries.iter().enumerate() {
-            if let Some(v) = e.to_bytes().strip_prefix(LD_PRELOAD_EQ) {
-                preload_at = Some(i);
-                has_ours = preload_entries(v).any(is_ours);
-            }
-        }
-        for (k, want) in s.entries().enumerate() {
-            let name = name_of(want.to_bytes());
-            let present = entries.iter().any(|e| name_of(e.to_bytes()) == name);
-            missing[k] = !present;
-            any_missing |= !present;
-        }
-        let need_preload = !has_ours && s.preload.is_some();
-        if !need_preload && !any_missing && !envp.is_null() {
+        let need = survey(&entries, s);
+        if !need.any() && !envp.is_null() {
             return envp;
         }
         for (i, e) in entries.iter().enumerate() {
-            if Some(i) == preload_at && need_preload {
+            if Some(i) == need.preload_at && need.preload {
                 continue;
             }
             self.ptrs.push(e.as_ptr());
         }
-        if let (true, Some(ours)) = (need_preload, s.preload) {
+        if let (true, Some(ours)) = (need.preload, s.preload) {
             self.preload.extend_from_slice(LD_PRELOAD_EQ);
             self.preload.extend_from_slice(ours);
-            if let Some(i) = preload_at {
+            if let Some(i) = need.preload_at {
                 let old = &entries[i].to_bytes()[LD_PRELOAD_EQ.len()..];
                 if !old.is_empty() {
                     self.preload.push(b' ');
@@ -84,29 +68,33 @@ impl EnvBuf {
             self.preload.push(0);
         }
         for (k, want) in s.entries().enumerate() {
-            if missing[k] {
+            if need.missing[k] {
                 self.ptrs.push(want.as_ptr());
             }
         }
-        self.finish(need_preload)
+        self.finish(need.preload)
     }
 
     /// envp without this library in `LD_PRELOAD` (for the rewritten compiler).
     ///
     /// # Safety
     /// As for [`EnvBuf::keep`].
-    pub unsafe fn strip(&mut self, envp: *const *const c_char) -> *const *const c_char {
+    pub unsafe fn strip(
+        &mut self,
+        envp: *const *const c_char,
+        s: &Session,
+    ) -> *const *const c_char {
         let entries = unsafe { entries(envp) };
         let Some(at) = entries.iter().position(|e| {
             e.to_bytes()
                 .strip_prefix(LD_PRELOAD_EQ)
-                .is_some_and(|v| preload_entries(v).any(is_ours))
+                .is_some_and(|v| preload_entries(v).any(|e| s.is_ours(e)))
         }) else {
             return envp;
         };
         let old = &entries[at].to_bytes()[LD_PRELOAD_EQ.len()..];
         let mut kept_any = false;
-        for entry in preload_entries(old).filter(|e| !is_ours(e)) {
+        for entry in preload_entries(old).filter(|e| !s.is_ours(e)) {
             if kept_any {
                 self.preload.push(b' ');
             } else {
@@ -134,6 +122,71 @@ impl EnvBuf {
         self.ptrs.push(std::ptr::null());
         self.ptrs.as_ptr()
     }
+}
+
+/// What an envp lacks of the session.
+struct Needs {
+    /// Index of its `LD_PRELOAD` entry.
+    preload_at: Option<usize>,
+    /// Our library must be added to `LD_PRELOAD`.
+    preload: bool,
+    /// Which of `Session::entries` are missing.
+    missing: [bool; 8],
+}
+
+impl Needs {
+    fn any(&self) -> bool {
+        self.preload || self.missing.iter().any(|&m| m)
+    }
+}
+
+fn survey(entries: &Entries, s: &Session) -> Needs {
+    let mut need = Needs {
+        preload_at: None,
+        preload: false,
+        missing: [false; 8],
+    };
+    let mut has_ours = false;
+    for (i, e) in entries.iter().enumerate() {
+        if let Some(v) = e.to_bytes().strip_prefix(LD_PRELOAD_EQ) {
+            need.preload_at = Some(i);
+            has_ours = preload_entries(v).any(|e| s.is_ours(e));
+        }
+    }
+    need.preload = !has_ours && s.preload.is_some();
+    for (k, want) in s.entries().enumerate() {
+        let name = name_of(want.to_bytes());
+        need.missing[k] = !entries.iter().any(|e| name_of(e.to_bytes()) == name);
+    }
+    need
+}
+
+/// Calls `f` with `envp`, or with a copy restored to the session when it
+/// lacks something. The copy's buffers live in a separate frame, so the
+/// common case (nothing missing) does not even reserve their stack.
+///
+/// # Safety
+/// `envp` is NULL or a NULL-terminated array of C strings.
+pub unsafe fn with_session_env<R>(
+    envp: *const *const c_char,
+    s: &Session,
+    f: impl FnOnce(*const *const c_char) -> R,
+) -> R {
+    let entries = unsafe { entries(envp) };
+    if !envp.is_null() && !survey(&entries, s).any() {
+        return f(envp);
+    }
+    unsafe { with_rebuilt_env(envp, s, f) }
+}
+
+#[inline(never)]
+unsafe fn with_rebuilt_env<R>(
+    envp: *const *const c_char,
+    s: &Session,
+    f: impl FnOnce(*const *const c_char) -> R,
+) -> R {
+    let mut buf = EnvBuf::new();
+    f(unsafe { buf.keep(envp, s) })
 }
 
 fn name_of(entry: &[u8]) -> &[u8] {
@@ -174,4 +227,92 @@ unsafe fn entries(envp: *const *const c_char) -> Entries {
         }
     }
     Entries { ptr: envp, len }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envp(v: &[&'static CStr]) -> Vec<*const c_char> {
+        let mut p: Vec<_> = v.iter().map(|c| c.as_ptr()).collect();
+        p.push(std::ptr::null());
+        p
+    }
+
+    fn read(p: *const *const c_char) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        // SAFETY: NULL-terminated arrays built by the tests or EnvBuf.
+        unsafe {
+            while !(*p.add(i)).is_null() {
+                out.push(CStr::from_ptr(*p.add(i)).to_string_lossy().into_owned());
+                i += 1;
+            }
+        }
+        out
+    }
+
+    fn session() -> Session {
+        Session::for_test(
+            b"/lib/libpyrewrite.so",
+            &[c"PYREWRITE_EVENTS=/tmp/e", c"PYREWRITE_MODE=trace"],
+        )
+    }
+
+    #[test]
+    fn complete_envp_is_passed_on_untouched() {
+        let s = session();
+        let e = envp(&[
+            c"A=1",
+            c"LD_PRELOAD=/x/libpyrewrite.so",
+            c"PYREWRITE_EVENTS=/other",
+            c"PYREWRITE_MODE=trace",
+        ]);
+        let mut b = EnvBuf::new();
+        assert_eq!(unsafe { b.keep(e.as_ptr(), &s) }, e.as_ptr());
+    }
+
+    #[test]
+    fn missing_preload_and_session_vars_are_restored_keeping_others() {
+        let s = session();
+        let e = envp(&[c"A=1", c"LD_PRELOAD=libm.so.6", c"PYREWRITE_MODE=rewrite"]);
+        let mut b = EnvBuf::new();
+        let got = read(unsafe { b.keep(e.as_ptr(), &s) });
+        assert_eq!(
+            got,
+            [
+                "A=1",
+                "PYREWRITE_MODE=rewrite",
+                "PYREWRITE_EVENTS=/tmp/e",
+                "LD_PRELOAD=/lib/libpyrewrite.so libm.so.6"
+            ]
+        );
+        let mut b = EnvBuf::new();
+        let got = read(unsafe { b.keep(std::ptr::null(), &s) });
+        assert_eq!(
+            got,
+            [
+                "PYREWRITE_EVENTS=/tmp/e",
+                "PYREWRITE_MODE=trace",
+                "LD_PRELOAD=/lib/libpyrewrite.so"
+            ]
+        );
+    }
+
+    #[test]
+    fn strip_removes_only_this_library() {
+        let s = session();
+        let e = envp(&[c"LD_PRELOAD=libm.so.6:/lib/libpyrewrite.so libz.so", c"B=2"]);
+        let mut b = EnvBuf::new();
+        assert_eq!(
+            read(unsafe { b.strip(e.as_ptr(), &s) }),
+            ["B=2", "LD_PRELOAD=libm.so.6 libz.so"]
+        );
+        let e = envp(&[c"LD_PRELOAD=/lib/libpyrewrite.so", c"B=2"]);
+        let mut b = EnvBuf::new();
+        assert_eq!(read(unsafe { b.strip(e.as_ptr(), &s) }), ["B=2"]);
+        let e = envp(&[c"B=2"]);
+        let mut b = EnvBuf::new();
+        assert_eq!(unsafe { b.strip(e.as_ptr(), &s) }, e.as_ptr());
+    }
 }

@@ -5,14 +5,14 @@
 //! how a program is finally started and how a reply is produced; the hooks in
 //! `hooks.rs` build one and call [`intercept`].
 
-use crate::envp::EnvBuf;
-use crate::path::{find_executable, search_path, CANDIDATE_MAX};
+use crate::envp::{with_session_env, EnvBuf};
+use crate::path::{is_executable, search_path, CANDIDATE_MAX};
 use crate::report::{self, CArgv, Report};
 use crate::session::{self, Session};
 use crate::small::SmallVec;
 use libc::{c_char, c_int};
 use pyrewrite_protocol::Action;
-use pyrewrite_rules::{classify, decide, Decision};
+use pyrewrite_rules::{classify, decide, resolve_program, Decision};
 use std::ffi::CStr;
 
 pub type Argv = *const *const c_char;
@@ -49,6 +49,12 @@ pub unsafe fn intercept(
 ) -> c_int {
     let s = session::get();
     let args = CArgv(argv);
+    // Test hook (debug builds only): proves a panic never crosses into C and
+    // the call then runs unchanged (tests/preload_safety.rs).
+    #[cfg(debug_assertions)]
+    if args.first() == Some(b"@pyrewrite-test-panic") {
+        panic!("test panic");
+    }
     let tool = classify(path, args.first());
     if tool.is_none() || s.trace {
         let r = Report {
@@ -61,9 +67,22 @@ pub unsafe fn intercept(
             reason: None,
         };
         report::send(s, &r);
-        let mut env = EnvBuf::new();
-        return unsafe { launch.original(env.keep(envp, s)) };
+        return unsafe { with_session_env(envp, s, |e| launch.original(e)) };
     }
+    unsafe { intercept_compiler(function, path, args, envp, launch, s) }
+}
+
+/// The compiler branch, in its own frame: its stack arena is reserved only
+/// when a compiler call needs it, not on every exec.
+#[inline(never)]
+unsafe fn intercept_compiler(
+    function: &str,
+    path: &[u8],
+    args: CArgv,
+    envp: Argv,
+    launch: &dyn Launch,
+    s: &Session,
+) -> c_int {
     let mut arena = Arena::new();
     let plan = plan_compiler(s, path, args, &mut arena);
     let (new_argv, reason) = arena.finish();
@@ -79,11 +98,11 @@ pub unsafe fn intercept(
     report::send(s, &r);
     let mut env = EnvBuf::new();
     match plan.action {
-        Action::Passthrough => unsafe { launch.original(env.keep(envp, s)) },
-        Action::Rewrite => unsafe { launch.other(arena.program(), new_argv.0, env.strip(envp)) },
+        Action::Passthrough => unsafe { with_session_env(envp, s, |e| launch.original(e)) },
+        Action::Rewrite => unsafe { launch.other(arena.program(), new_argv.0, env.strip(envp, s)) },
         Action::Answer | Action::Refuse => {
             let fd = if plan.action == Action::Answer { 1 } else { 2 };
-            unsafe { launch.reply(fd, arena.text(), plan.code, env.strip(envp)) }
+            unsafe { launch.reply(fd, arena.text(), plan.code, env.strip(envp, s)) }
         }
     }
 }
@@ -126,23 +145,18 @@ fn plan_compiler(s: &Session, path: &[u8], args: CArgv, arena: &mut Arena) -> Pl
             let Some(program) = argv.first() else {
                 return arena.refusal(tool, "pyrewrite: the rules produced an empty command", 1);
             };
-            let mut found = [0u8; CANDIDATE_MAX];
-            let resolved: &[u8] = if program.contains(&b'/') {
-                program
-            } else {
-                match find_executable(program, search_path(), &mut found) {
-                    Some(p) => p.to_bytes(),
-                    None => {
-                        let msg = format!(
-                            "pyrewrite: cannot find {} on PATH; install Emscripten or give its \
-                             absolute path in the target profile",
-                            String::from_utf8_lossy(program)
-                        );
-                        return arena.refusal(tool, &msg, 127);
-                    }
-                }
+            // Same look-up as `pyrewrite explain` (PATH, then $EMSDK).
+            let emsdk = env_bytes(c"EMSDK");
+            let Some(resolved) = resolve_program(program, Some(search_path()), emsdk, &is_exec)
+            else {
+                let msg = format!(
+                    "pyrewrite: cannot find {} on PATH or under $EMSDK; install Emscripten or \
+                     give its absolute path in the target profile",
+                    String::from_utf8_lossy(program)
+                );
+                return arena.refusal(tool, &msg, 127);
             };
-            arena.set_program(resolved);
+            arena.set_program(&resolved);
             for a in &argv {
                 arena.push_arg(a);
             }
@@ -170,6 +184,24 @@ fn plan_compiler(s: &Session, path: &[u8], args: CArgv, arena: &mut Arena) -> Pl
             message, exit_code, ..
         } => arena.refusal(tool, &message, exit_code),
     }
+}
+
+/// The value of an environment variable, if set.
+fn env_bytes(name: &CStr) -> Option<&'static [u8]> {
+    // SAFETY: getenv reads environ; its strings outlive the call.
+    let p = unsafe { libc::getenv(name.as_ptr()) };
+    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_bytes())
+}
+
+/// [`is_executable`] for a byte path (too long counts as not executable).
+fn is_exec(path: &[u8]) -> bool {
+    let mut buf = [0u8; CANDIDATE_MAX];
+    if path.len() >= buf.len() || path.contains(&0) {
+        return false;
+    }
+    buf[..path.len()].copy_from_slice(path);
+    // SAFETY: NUL-terminated by construction.
+    unsafe { is_executable(buf.as_ptr().cast()) }
 }
 
 /// Writes a file whole or not at all (temp file + rename).

@@ -7,7 +7,7 @@
 //! nothing ever unwinds into C. NULL `path`/`argv` go straight to the real
 //! function so that it fails with its own errno.
 
-use crate::envp::EnvBuf;
+use crate::envp::with_session_env;
 use crate::exec::{executable, intercept, reply_and_exit, Argv, Launch};
 use crate::path::{is_executable, is_executable_at, search_path, Candidates, CANDIDATE_MAX};
 use crate::real;
@@ -16,6 +16,7 @@ use crate::session;
 use crate::small::SmallVec;
 use libc::{c_char, c_int, pid_t, posix_spawn_file_actions_t, posix_spawnattr_t, FILE};
 use pyrewrite_protocol::Action;
+use std::cell::Cell;
 use std::ffi::CStr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -47,23 +48,50 @@ fn guard<R>(body: impl FnOnce() -> R, fallback: impl FnOnce() -> R) -> R {
 // ---------------------------------------------------------------- exec family
 
 /// How execve-like calls start a program: they replace this process.
-enum ExecLaunch {
+enum ExecHow {
     Path(*const c_char, Argv),
     Fd(c_int, Argv),
     At(c_int, *const c_char, Argv, c_int),
 }
 
+struct ExecLaunch {
+    how: ExecHow,
+    /// Set when the rewritten command was tried: if that exec fails, a PATH
+    /// search must stop rather than fall back to the native compiler.
+    tried_other: Cell<bool>,
+}
+
+#[allow(non_snake_case)]
+impl ExecLaunch {
+    fn Path(path: *const c_char, argv: Argv) -> ExecLaunch {
+        ExecLaunch::new(ExecHow::Path(path, argv))
+    }
+    fn Fd(fd: c_int, argv: Argv) -> ExecLaunch {
+        ExecLaunch::new(ExecHow::Fd(fd, argv))
+    }
+    fn At(dirfd: c_int, path: *const c_char, argv: Argv, flags: c_int) -> ExecLaunch {
+        ExecLaunch::new(ExecHow::At(dirfd, path, argv, flags))
+    }
+    fn new(how: ExecHow) -> ExecLaunch {
+        ExecLaunch {
+            how,
+            tried_other: Cell::new(false),
+        }
+    }
+}
+
 impl Launch for ExecLaunch {
     unsafe fn original(&self, envp: Argv) -> c_int {
         unsafe {
-            match *self {
-                ExecLaunch::Path(p, a) => real::execve(p, a, envp),
-                ExecLaunch::Fd(fd, a) => real::fexecve(fd, a, envp),
-                ExecLaunch::At(d, p, a, f) => real::execveat(d, p, a, envp, f),
+            match self.how {
+                ExecHow::Path(p, a) => real::execve(p, a, envp),
+                ExecHow::Fd(fd, a) => real::fexecve(fd, a, envp),
+                ExecHow::At(d, p, a, f) => real::execveat(d, p, a, envp, f),
             }
         }
     }
     unsafe fn other(&self, path: *const c_char, argv: Argv, envp: Argv) -> c_int {
+        self.tried_other.set(true);
         unsafe { real::execve(path, argv, envp) }
     }
     unsafe fn reply(&self, fd: c_int, text: &[u8], code: c_int, _envp: Argv) -> c_int {
@@ -96,8 +124,9 @@ unsafe fn exec_search(function: &str, file: *const c_char, argv: Argv, envp: Arg
     }
     if name.contains(&b'/') {
         if let Some(shown) = unsafe { executable(file) } {
-            unsafe { intercept(function, shown, argv, envp, &ExecLaunch::Path(file, argv)) };
-            if errno() == libc::ENOEXEC {
+            let launch = ExecLaunch::Path(file, argv);
+            unsafe { intercept(function, shown, argv, envp, &launch) };
+            if errno() == libc::ENOEXEC && !launch.tried_other.get() {
                 unsafe { script_fallback(file, argv, envp) };
             }
             return -1;
@@ -112,7 +141,11 @@ unsafe fn exec_search(function: &str, file: *const c_char, argv: Argv, envp: Arg
             continue;
         }
         let shown = candidate.to_bytes();
-        unsafe { intercept(function, shown, argv, envp, &ExecLaunch::Path(c, argv)) };
+        let launch = ExecLaunch::Path(c, argv);
+        unsafe { intercept(function, shown, argv, envp, &launch) };
+        if launch.tried_other.get() {
+            return -1;
+        }
         if errno() == libc::ENOEXEC {
             unsafe { script_fallback(c, argv, envp) };
         }
@@ -127,12 +160,11 @@ unsafe fn exec_search(function: &str, file: *const c_char, argv: Argv, envp: Arg
         }
     }
     // Nothing runnable: libc fails with exactly its own errno.
-    let mut env_buf = EnvBuf::new();
-    let envp = unsafe { env_buf.keep(envp, session::get()) };
-    unsafe { real::execvpe(file, argv, envp) }
+    unsafe { with_session_env(envp, session::get(), |e| real::execvpe(file, argv, e)) }
 }
 
 /// glibc's `maybe_script_execute`: a file without a known format runs as a shell script.
+#[inline(never)]
 unsafe fn script_fallback(path: *const c_char, argv: Argv, envp: Argv) {
     let mut new_argv: SmallVec<*const c_char, 512> = SmallVec::new();
     new_argv.push(c"/bin/sh".as_ptr());
@@ -145,9 +177,12 @@ unsafe fn script_fallback(path: *const c_char, argv: Argv, envp: Argv) {
         new_argv.push(unsafe { *argv.add(i) });
     }
     new_argv.push(std::ptr::null());
-    let mut env_buf = EnvBuf::new();
-    let envp = unsafe { env_buf.keep(envp, session::get()) };
-    unsafe { real::execve(c"/bin/sh".as_ptr(), new_argv.as_ptr(), envp) };
+    let sh = c"/bin/sh".as_ptr();
+    unsafe {
+        with_session_env(envp, session::get(), |e| {
+            real::execve(sh, new_argv.as_ptr(), e)
+        })
+    };
 }
 
 #[no_mangle]

@@ -62,7 +62,7 @@ pub fn send(s: &Session, r: &Report) {
     }
     let saved = errno();
     if s.reporting() {
-        let mut line: SmallVec<u8, 16384> = SmallVec::new();
+        let mut line: SmallVec<u8, 8192> = SmallVec::new();
         write_line(&mut line, r, &Process::current());
         deliver(s, line.as_slice());
     }

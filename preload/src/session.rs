@@ -46,8 +46,25 @@ impl Session {
         entries: [None; MAX_ENTRIES],
     };
 
+    /// A session with `preload` and the given `NAME=value` entries (unit tests).
+    #[cfg(test)]
+    pub fn for_test(preload: &'static [u8], entries: &[&'static CStr]) -> Session {
+        let mut s = Session::EMPTY;
+        s.preload = Some(preload);
+        for (slot, e) in s.entries.iter_mut().zip(entries) {
+            *slot = Some(e);
+        }
+        s
+    }
+
     pub fn reporting(&self) -> bool {
         self.socket.is_some() || self.events.is_some()
+    }
+
+    /// Whether an `LD_PRELOAD` entry is this library: named `libpyrewrite.so`
+    /// or exactly the path we restore (a renamed copy).
+    pub fn is_ours(&self, entry: &[u8]) -> bool {
+        is_ours(entry) || self.preload == Some(entry)
     }
 
     /// Session variable entries (`NAME=value`) to restore into a new envp.

@@ -334,6 +334,10 @@ fn filter(
         i += 1;
 
         if arg.len() <= 1 || arg[0] != b'-' {
+            if flags::is_host_object(arg) {
+                note_drop(notes, &[arg], flags::HOST_OBJECT);
+                continue;
+            }
             // cpp's second operand is its output file.
             if tool == Tool::Cpp && arg != b"-" {
                 cpp_operands += 1;
@@ -345,7 +349,12 @@ fn filter(
             continue;
         }
         if arg.starts_with(b"-Wl,") {
-            let rewritten = linker.wl_arg(arg, &mut |item, why| note_drop(notes, &[item], why));
+            let rewritten = linker.wl_arg(arg, &mut |item, why| {
+                notes.add(|| {
+                    let item = String::from_utf8_lossy(item);
+                    format!("dropped linker item `{item}` of `-Wl,`: {why}")
+                })
+            });
             if let Some(a) = rewritten {
                 out.push(slot, a);
             }

@@ -8,7 +8,7 @@ use crate::response_file;
 pub(crate) struct Expanded<'a> {
     /// (argv index, token).
     pub tokens: Vec<(usize, &'a [u8])>,
-    /// argv indexes that were response files.
+    /// argv indexes that were response files, ascending.
     pub file_slots: Vec<usize>,
 }
 
@@ -45,6 +45,9 @@ pub(crate) fn expand<'a>(argv: &[&'a [u8]], files: &'a FileTexts) -> Expanded<'a
     Expanded { tokens, file_slots }
 }
 
+/// A response-file copy to write: (path, contents).
+pub(crate) type FileToWrite = (Vec<u8>, Vec<u8>);
+
 /// Rewritten arguments, grouped by the argv slot they came from.
 pub(crate) struct Output {
     slots: Vec<Vec<Vec<u8>>>,
@@ -70,13 +73,13 @@ impl Output {
         argv: &[&[u8]],
         file_slots: &[usize],
         trailing: Vec<Vec<u8>>,
-    ) -> (Vec<Vec<u8>>, Vec<(Vec<u8>, Vec<u8>)>) {
+    ) -> (Vec<Vec<u8>>, Vec<FileToWrite>) {
         let mut out = Vec::with_capacity(self.slots.len() + leading.len() + trailing.len() + 1);
         let mut files = Vec::new();
         out.push(program.to_vec());
         out.extend(leading.iter().map(|s| s.as_bytes().to_vec()));
         for (slot, args) in self.slots.into_iter().enumerate().skip(1) {
-            if file_slots.contains(&slot) {
+            if file_slots.binary_search(&slot).is_ok() {
                 let contents = response_file::serialize(&args);
                 let path = response_file::copy_path(&argv[slot][1..], &contents);
                 let mut at = b"@".to_vec();

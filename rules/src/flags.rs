@@ -11,12 +11,14 @@
 //! | `-fuse-ld=*` | dropped | host linker choice; emcc always uses wasm-ld |
 //! | `-specs=*`, `--sysroot`, `-isysroot` | dropped | point at host toolchain files and the host root |
 //! | `-pie`, `-no-pie`, `-static-pie` | dropped | host executable layout |
+//! | `-fzero-call-used-regs=*`, `-ftrivial-auto-var-init=*`, `-f[no-]var-tracking*` | dropped | GCC options (distribution hardening) that clang 14 rejects |
 //! | `-s` | dropped | strip at link: removes the wasm target_features section |
 //! | `-z X`, `-zX` | dropped | ELF linker keywords (`-z defs` forbids the undefined symbols a side module needs) |
 //! | `-B…compiler_compat` | dropped | conda's host linker wrapper dir |
 //! | `-L/usr…`, `-L/lib…`, host Python lib dirs (`<prefix>/lib` of a profile `host_python_includes` entry, pyenv's `…/.pyenv/versions/V/lib`, `…/lib/pythonX.Y/config-…`) | dropped | host libraries are x86_64 ELF; wasm-ld would find them first |
 //! | `-I`/`-isystem`/`-idirafter`/`-iquote` `/usr/include…`, `/usr/local/include…` | dropped | host glibc/x86 headers would shadow Emscripten's sysroot |
 //! | host Python include (`…/include/python3.N[abi]`, or listed in the profile) | replaced by the target's | the host `pyconfig.h` describes x86_64 (8-byte `long`): wrong ABI |
+//! | input objects and libraries under `/usr/lib…`, `/lib…` | dropped | host x86_64 files (libtool's `-nostdlib` C++ links name crti.o, crtbeginS.o, crtendS.o, crtn.o) |
 //! | `-lgcc`, `-lgcc_s`, `-lgcc_eh`, `-lutil`, `-lpython*` | dropped | no such wasm libraries (wasm-ld: unable to find library); a side module gets libpython's symbols from the Pyodide runtime |
 //! | `-fopenmp`, `-fopenmp=*` | refused | no threads in Pyodide; `-fopenmp-simd` is kept (no runtime) |
 //! | compile: `-Werror=implicit-function-declaration -Werror=mismatched-parameter-types -Werror=return-type -fPIC` | added | C mistakes that are only warnings natively become function signature mismatches that trap at run time in wasm; side modules must be position independent |
@@ -99,7 +101,14 @@ const DROP_PREFIX: &[(&[u8], &str)] = &[
     (b"--specs=", HOST_FILES),
     (b"--sysroot=", HOST_FILES),
     (b"-z", "ELF linker keyword; wasm-ld rejects it"),
+    (b"-fzero-call-used-regs", GCC_ONLY),
+    (b"-ftrivial-auto-var-init", GCC_ONLY),
+    (b"-fvar-tracking", GCC_ONLY),
+    (b"-fno-var-tracking", GCC_ONLY),
 ];
+
+const GCC_ONLY: &str =
+    "GCC hardening/debug option that emcc's clang 14 rejects (unknown or disabled argument)";
 
 pub(crate) const NO_THREADS: &str =
     "Pyodide has no threads; emcc would turn on atomics and shared memory";
@@ -172,6 +181,25 @@ fn under(dir: &[u8], root: &[u8]) -> bool {
     dir == root || (dir.starts_with(root) && dir.get(root.len()) == Some(&b'/'))
 }
 
+pub(crate) const HOST_OBJECT: &str =
+    "a host x86_64 object or library (crt files, libgcc, libstdc++): wasm-ld cannot use it";
+
+/// An object or library input under the host's library dirs (libtool's
+/// `-nostdlib` links name crti.o, crtbeginS.o… explicitly).
+pub(crate) fn is_host_object(path: &[u8]) -> bool {
+    [
+        "/usr/lib",
+        "/usr/lib64",
+        "/usr/lib32",
+        "/lib",
+        "/lib64",
+        "/lib32",
+    ]
+    .iter()
+    .any(|root| under(path, root.as_bytes()) && path.len() > root.len())
+        && !is_source(path)
+}
+
 /// `<prefix>/include/pythonX.Y[abiflags]`: the shape of every CPython include dir.
 pub(crate) fn looks_like_python_include(dir: &[u8]) -> bool {
     let dir = trim_slashes(dir);
@@ -205,6 +233,10 @@ pub(crate) fn is_host_include(dir: &[u8]) -> bool {
 /// (`python_prefixes`) or `…/lib/pythonX.Y/config-…`.
 pub(crate) fn is_host_lib_dir(dir: &[u8], python_prefixes: &[&[u8]]) -> bool {
     let dir = trim_slashes(dir);
+    if crate::tool::is_emscripten_path(dir) || dir.ends_with(b"/emscripten") {
+        // Debian's Emscripten sysroot lives under /usr/share/emscripten.
+        return false;
+    }
     if ["/usr", "/lib", "/lib32", "/lib64"]
         .iter()
         .any(|root| under(dir, root.as_bytes()))
@@ -345,6 +377,10 @@ mod tests {
         assert!(!is_host_lib_dir(b"/opt/py/lib", pre));
         assert!(!is_host_lib_dir(b"build/lib", pre));
         assert!(!is_host_lib_dir(b"/usrx/lib", pre));
+        assert!(!is_host_lib_dir(
+            b"/usr/share/emscripten/cache/sysroot/lib/wasm32-emscripten/pic",
+            pre
+        ));
     }
 
     #[test]

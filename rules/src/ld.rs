@@ -7,6 +7,7 @@
 //! | `-r`, `--relocatable`, `-i` | `-r` | partial link, same meaning |
 //! | items in the linker drop table (`-rpath`, `-soname`, `-z`, `--no-undefined`, `-m elf_x86_64`…) | dropped | see `linker` |
 //! | host start files and libraries given as paths under `/usr/lib…`, `/lib…` | dropped | x86_64 ELF objects (crt1.o, libgcc.a) |
+//! | `-v`, `-V`, `--version` | `--version` | libtool runs `ld -v` to see whether it is GNU ld; emcc's banner ("linker emulating GNU ld") says yes |
 //! | `-(` / `-)` | `-Wl,--start-group` / `-Wl,--end-group` | emcc only understands the long form after `-Wl,` |
 //! | any other option | `-Wl,OPT` (value options `-u -e -T -y --undefined --entry`: `-Wl,OPT,VALUE`) | emcc would take a raw ld option as a compiler flag |
 
@@ -59,6 +60,11 @@ pub(crate) fn decide(
                 relocatable = true;
                 out.push(slot, "-r");
             }
+            b"-v" | b"-V" | b"--version" | b"-version" => {
+                // libtool asks `ld -v` whether it is GNU ld; emcc's banner
+                // says "linker emulating GNU ld".
+                out.push(slot, "--version");
+            }
             b"-(" => out.push(slot, "-Wl,--start-group"),
             b"-)" => out.push(slot, "-Wl,--end-group"),
             b"-L" | b"-l" if next.is_some() => {
@@ -96,8 +102,8 @@ pub(crate) fn decide(
                 // An input, unless the previous item's value was dropped with it.
                 if let Err(why) = linker.item(arg) {
                     dropped(notes, arg, why);
-                } else if is_host_file(arg) {
-                    dropped(notes, arg, "host x86_64 start file or library");
+                } else if flags::is_host_object(arg) {
+                    dropped(notes, arg, flags::HOST_OBJECT);
                 } else {
                     inputs += 1;
                     out.push(slot, arg);
@@ -145,10 +151,4 @@ fn push_lib_option(
         Some(why) => notes.add(|| format!("dropped `{}`: {why}", String::from_utf8_lossy(arg))),
         None => out.push(slot, arg),
     }
-}
-
-fn is_host_file(path: &[u8]) -> bool {
-    ["/usr/lib", "/usr/lib64", "/lib", "/lib64", "/lib32"]
-        .iter()
-        .any(|root| path.starts_with(root.as_bytes()) && path.get(root.len()) == Some(&b'/'))
 }

@@ -132,6 +132,10 @@ const PREFIX: &[(&[u8], &str)] = &[
 
 /// The fate of one linker item (`-Wl,` already split on commas).
 pub(crate) fn linker_item(item: &[u8]) -> LinkItem {
+    // Values and file names are decided by the option before them.
+    if item.first() != Some(&b'-') {
+        return LinkItem::Keep;
+    }
     if let Some((_, why)) = WITH_VALUE.iter().find(|(p, _)| *p == item) {
         return LinkItem::DropWithValue(why);
     }

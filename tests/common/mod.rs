@@ -213,9 +213,7 @@ pub fn read_events(path: &Path) -> Vec<Event> {
         return Vec::new();
     };
     text.lines()
-        .map(|l| {
-            serde_json::from_str(l).unwrap_or_else(|e| panic!("bad event line {l:?}: {e}"))
-        })
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad event line {l:?}: {e}")))
         .collect()
 }
 

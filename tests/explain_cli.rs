@@ -1,0 +1,192 @@
+//! `pyrewrite explain`: the JSON format scripts rely on, the human output,
+//! and clear errors for a bad `--target`. Runs the built binary
+//! (`cargo build --workspace` first).
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn pyrewrite() -> PathBuf {
+    // target/debug/deps/<test> → target/debug/pyrewrite
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join("pyrewrite");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build --workspace` first",
+        bin.display()
+    );
+    bin
+}
+
+fn explain(args: &[&str]) -> Output {
+    Command::new(pyrewrite())
+        .arg("explain")
+        .args(args)
+        .env_remove("PYREWRITE_TARGET")
+        .output()
+        .unwrap()
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--json", "--"];
+    all.extend_from_slice(args);
+    let out = explain(&all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "exactly one line: {text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    assert_eq!(keys, ["action", "argv", "exit_code", "reason", "stdout"]);
+    v
+}
+
+fn temp_file(name: &str, contents: &str) -> PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("pyrewrite-explain-{}-{name}", std::process::id()));
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+#[test]
+fn json_rewrite_of_a_debian_shared_link() {
+    let v = json(&[
+        "x86_64-linux-gnu-gcc",
+        "-shared",
+        "-Wl,-O1",
+        "-Wl,-Bsymbolic-functions",
+        "x.o",
+        "-L/usr/lib/x86_64-linux-gnu",
+        "-o",
+        "x.cpython-311-x86_64-linux-gnu.so",
+    ]);
+    assert_eq!(v["action"], "rewrite");
+    assert_eq!(
+        v["argv"],
+        serde_json::json!([
+            "emcc",
+            "-shared",
+            "x.o",
+            "-o",
+            "x.cpython-311-x86_64-linux-gnu.so",
+            "-O2",
+            "-g0",
+            "-sSIDE_MODULE=1",
+            "-sWASM_BIGINT"
+        ])
+    );
+    assert!(v["stdout"].is_null() && v["exit_code"].is_null());
+    assert!(v["reason"].as_str().unwrap().contains("side module"));
+}
+
+#[test]
+fn json_answer_refuse_and_passthrough() {
+    let v = json(&["gcc", "-print-multiarch"]);
+    assert_eq!(v["action"], "answer");
+    assert_eq!(v["stdout"], "wasm32-emscripten\n");
+    assert_eq!(v["exit_code"], 0);
+    assert_eq!(v["argv"], serde_json::json!([]));
+
+    let v = json(&["cc", "-dumpmachine"]);
+    assert_eq!(v["stdout"], "wasm32-unknown-emscripten\n");
+
+    let v = json(&["g++", "-fopenmp", "-c", "y.cpp"]);
+    assert_eq!(v["action"], "refuse");
+    assert_eq!(v["exit_code"], 1);
+    assert_eq!(v["stdout"], "");
+    assert!(v["reason"].as_str().unwrap().contains("-fopenmp"));
+
+    let v = json(&["python3", "setup.py", "build_ext"]);
+    assert_eq!(v["action"], "passthrough");
+    assert_eq!(
+        v["argv"],
+        serde_json::json!(["python3", "setup.py", "build_ext"])
+    );
+    assert!(v["stdout"].is_null() && v["exit_code"].is_null());
+
+    let v = json(&["/usr/bin/strip", "x.so"]);
+    assert_eq!(
+        (v["action"].as_str(), v["stdout"].as_str()),
+        (Some("answer"), Some(""))
+    );
+}
+
+#[test]
+fn target_profile_changes_the_rewrite() {
+    let profile = temp_file(
+        "ok.json",
+        r#"{"emcc": "/opt/emsdk/upstream/emscripten/emcc", "python_include": "/py/include/python3.11", "cflags": ["-Os"]}"#,
+    );
+    let out = Command::new(pyrewrite())
+        .args(["explain", "--json", "--target"])
+        .arg(&profile)
+        .args(["--", "gcc", "-I/usr/include/python3.11", "-c", "x.c"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let argv: Vec<&str> = v["argv"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(argv[0], "/opt/emsdk/upstream/emscripten/emcc");
+    assert_eq!(argv[1], "-I/py/include/python3.11");
+    assert_eq!(argv.last(), Some(&"-fPIC"), "{argv:?}");
+    assert!(argv.contains(&"-Os"));
+
+    // The same profile through $PYREWRITE_TARGET.
+    let out = Command::new(pyrewrite())
+        .args(["explain", "--json", "--", "gcc", "-c", "x.c"])
+        .env("PYREWRITE_TARGET", &profile)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["argv"][0], "/opt/emsdk/upstream/emscripten/emcc");
+    let _ = std::fs::remove_file(profile);
+}
+
+#[test]
+fn human_output_lists_the_changes() {
+    let out = explain(&["--", "gcc", "-pthread", "-m64", "-c", "a.c", "-o", "a.o"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("action: rewrite\ntool:   cc\nreason: C compile → emcc\n"),
+        "{text}"
+    );
+    assert!(text.contains("run:    emcc -c a.c -o a.o -Werror=implicit-function-declaration"));
+    assert!(text.contains("dropped `-pthread`"), "{text}");
+    assert!(text.contains("dropped `-m64`"), "{text}");
+}
+
+#[test]
+fn bad_target_files_are_named_with_the_field() {
+    let bad = temp_file("bad.json", r#"{"emcc": "emcc", "cflag": ["-O2"]}"#);
+    let out = explain(&["--target", bad.to_str().unwrap(), "--", "gcc", "-c", "a.c"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(bad.to_str().unwrap()), "{err}");
+    assert!(err.contains("field `cflag`"), "{err}");
+    assert!(out.stdout.is_empty());
+    let _ = std::fs::remove_file(&bad);
+
+    let out = explain(&["--target", "/nonexistent/target.json", "--", "gcc"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/nonexistent/target.json") && err.contains("No such file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_command_is_a_usage_error() {
+    let out = explain(&["--json"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ARGV"));
+}
