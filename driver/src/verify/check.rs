@@ -282,7 +282,8 @@ fn mismatch(
             "the module was linked without -sWASM_BIGINT, so each i64 was split into two i32 \
              (and an i64 result into i32 + getTempRet0)"
                 .to_string(),
-            "link the extension with -sWASM_BIGINT (pyrewrite's target profiles add it to ldflags)"
+            "link the extension with -sWASM_BIGINT (pyrewrite's rewrite adds it to every shared \
+             link; a link that bypassed it, or a hand-made one, lacks it)"
                 .to_string(),
         ),
         _ => (
