@@ -184,7 +184,7 @@ pub fn verify_wheels(wheels: &[PathBuf], runtime: &Path, opts: &Options) -> Resu
                 None => (
                     version.map(abi::time_t_bits),
                     match version {
-                        Some(v) => format!("Emscripten {v}, from {version_source}"),
+                        Some(v) => format!("from Emscripten {v}: {version_source}"),
                         None => "Emscripten version unknown".into(),
                     },
                 ),
@@ -248,9 +248,9 @@ fn base_name(member: &str) -> String {
 fn assumed_builder(profile_emcc: Option<&str>) -> (Option<abi::EmVersion>, String) {
     let emcc = profile_emcc.unwrap_or("emcc");
     let from = if profile_emcc.is_some() {
-        format!("the target profile's emcc ({emcc} --version)")
+        format!("the target profile's emcc (`{emcc} --version`)")
     } else {
-        format!("the installed emcc ({emcc} --version), an assumption")
+        format!("assumed: the installed emcc (`{emcc} --version`)")
     };
     let version = std::process::Command::new(emcc)
         .arg("--version")

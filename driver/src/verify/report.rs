@@ -165,13 +165,18 @@ impl Report {
             for ext in &wheel.extensions {
                 let _ = writeln!(
                     s,
-                    "  {}: {} imports; built by Emscripten {} ({}); time_t {} ({})",
+                    "  {}: {} imports; built by Emscripten {} ({}); time_t {}{}",
                     ext.member,
                     ext.imports,
                     ext.emscripten.as_deref().unwrap_or("?"),
                     ext.emscripten_source,
                     bits(ext.time_t_bits),
-                    ext.time_t_source,
+                    // Say where time_t came from only when not from the version.
+                    if ext.time_t_source.starts_with("from Emscripten") {
+                        String::new()
+                    } else {
+                        format!(" ({})", ext.time_t_source)
+                    },
                 );
                 if ext.findings.is_empty() {
                     let _ = writeln!(s, "    ok: every import is provided with a matching type");
