@@ -109,6 +109,25 @@ const CASES: &[Case] = &[
         call: ("pyr_wasi_secs", &[]),
     },
     Case {
+        // A data symbol nobody exports: a GOT.mem import.
+        name: "missingdata",
+        source: "extern int pyr_missing_data;\n\
+                 int pyr_read_data(void) { return pyr_missing_data; }\n",
+        link_bigint: true,
+        link_with: None,
+        call: ("pyr_read_data", &[]),
+    },
+    Case {
+        // A weak function nobody exports, checked before the call: GOT.func and
+        // env imports, marked weak in dylink.0.
+        name: "weakfn",
+        source: "extern int pyr_weak_fn(int) __attribute__((weak));\n\
+                 int pyr_call_weak(int x) { return pyr_weak_fn ? pyr_weak_fn(x) : -1; }\n",
+        link_bigint: true,
+        link_with: None,
+        call: ("pyr_call_weak", &[1]),
+    },
+    Case {
         name: "needsdep",
         source: "int pyr_nobody_exports_this(int);\n\
                  int pyr_call_dep(int x) { return pyr_nobody_exports_this(x) + 1; }\n",
@@ -624,4 +643,34 @@ fn js_function_called_with_split_i64_is_warned_and_misbehaves() {
     assert_eq!(f[0]["provided"], "(i32, i64, i32) -> i32");
     assert_eq!(code, 0);
     assert_eq!(bad.call_result, 0, "the split i64 must lose the time");
+}
+
+#[test]
+fn missing_data_symbol_is_an_error_and_fails_to_load() {
+    let (code, report, loaded) = verdict_agrees("missingdata");
+    let f = findings(&report);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["kind"], "missing-data");
+    assert_eq!(f[0]["import_module"], "GOT.mem");
+    assert_eq!(f[0]["symbol"], "pyr_missing_data");
+    assert_eq!(code, 1);
+    assert!(
+        loaded.load_error.contains("pyr_missing_data"),
+        "{}",
+        loaded.load_error
+    );
+}
+
+#[test]
+fn weak_import_nobody_provides_is_only_a_warning_and_works() {
+    let (code, report, loaded) = verdict_agrees("weakfn");
+    let f = findings(&report);
+    // The GOT.func entry of a weak name is optional (no finding); the function
+    // import itself is a warning.
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["severity"], "warning");
+    assert_eq!(f[0]["kind"], "missing-symbol");
+    assert_eq!(f[0]["import_module"], "env");
+    assert_eq!(code, 0);
+    assert_eq!(loaded.call_result, -1, "the weak address must read as 0");
 }

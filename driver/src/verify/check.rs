@@ -66,9 +66,7 @@ pub fn check_module(
         }
     }
     for import in &info.imports {
-        let weak = info
-            .weak_imports
-            .contains(&(import.module.clone(), import.name.clone()));
+        let weak = info.weak_imports.contains(&import.name);
         match import.module.as_str() {
             "env" | "wasi_snapshot_preview1" => {
                 check_env(import, weak, info, runtime, libs, abi, &mut findings)
@@ -380,7 +378,8 @@ fn missing_function(
     let name = &import.name;
     let library = abi::library_of(name);
     let weak_note = if severity == Severity::Warning {
-        " (it is a weak import: calling it without checking for NULL fails)"
+        "; it is a weak import, so this is fine if the code checks its address before \
+         calling it (the usual pattern: the address is 0)"
     } else {
         ""
     };

@@ -57,8 +57,10 @@ pub struct ModuleInfo {
     /// Present only in dynamic-linking modules (side modules, and main modules
     /// built with MAIN_MODULE): the `dylink.0` custom section.
     pub has_dylink: bool,
-    /// Imports the `dylink.0` section marks weak: left unresolved without error.
-    pub weak_imports: BTreeSet<(String, String)>,
+    /// Names the `dylink.0` section marks weak. By name only, as the loader does
+    /// (`getDylinkMetadata` collects field names; GOT entries of any module
+    /// with such a name are optional).
+    pub weak_imports: BTreeSet<String>,
     /// Shared libraries the module asks the loader to load first (`dylink.0` needed).
     pub needed: Vec<String>,
     /// `producers` section as `field: name version` strings (often stripped by emcc -O2).
@@ -148,8 +150,7 @@ pub fn read_module(bytes: &[u8]) -> Result<ModuleInfo> {
                             Dylink0Subsection::ImportInfo(list) => {
                                 for i in list {
                                     if i.flags.contains(SymbolFlags::BINDING_WEAK) {
-                                        info.weak_imports
-                                            .insert((i.module.to_string(), i.field.to_string()));
+                                        info.weak_imports.insert(i.field.to_string());
                                     }
                                 }
                             }
