@@ -14,7 +14,7 @@ mod runtime;
 mod wasm;
 mod wheel_so;
 
-pub use report::Report;
+pub use report::{Report, Severity};
 
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
