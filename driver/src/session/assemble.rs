@@ -92,16 +92,25 @@ pub fn new_wheels(before: &Snapshot, after: &Snapshot) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Retag every new wheel. Returns the wheels written and the failures (each
-/// naming its wheel); one failure does not stop the others.
+/// What assembly made of the new wheels.
+#[derive(Default)]
+pub struct Assembled {
+    /// Every wheel written (or left as it is), for the summary.
+    pub lines: Vec<WheelLine>,
+    /// The wasm wheels holding extension modules: what verify checks.
+    pub wasm_wheels: Vec<PathBuf>,
+    /// One error per wheel that could not be assembled, naming it.
+    pub failed: Vec<anyhow::Error>,
+}
+
+/// Retag every new wheel; one failure does not stop the others.
 pub fn assemble(
     wheels: &[PathBuf],
     target: &Target,
     out: Option<&Path>,
     events_log: Option<&Path>,
-) -> (Vec<WheelLine>, Vec<anyhow::Error>) {
-    let mut written = Vec::new();
-    let mut failed = Vec::new();
+) -> Assembled {
+    let mut assembled = Assembled::default();
     for wheel in wheels {
         let out_dir = out
             .map(Path::to_path_buf)
@@ -118,15 +127,18 @@ pub fn assemble(
                 for w in &r.warnings {
                     eprintln!("pyrewrite: warning: {}: {w}", wheel.display());
                 }
-                written.push(WheelLine {
+                if r.has_extensions {
+                    assembled.wasm_wheels.push(r.output.clone());
+                }
+                assembled.lines.push(WheelLine {
                     path: r.output.display().to_string(),
                     tag: r.tag,
                 })
             }
-            Err(e) => failed.push(e),
+            Err(e) => assembled.failed.push(e),
         }
     }
-    (written, failed)
+    assembled
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! keep the [`model`], the event log ([`eventlog`]), the compilation database
 //! ([`compdb`]) and the [`progress`] display; when the build exits, drain the
 //! collector, write the files, retag new wheels ([`assemble`], `run` only),
+//! check them against the target's Pyodide ([`verify_step`], `run` only),
 //! print the summary and exit with the build's status.
 
 mod assemble;
@@ -17,6 +18,7 @@ mod fsutil;
 mod model;
 mod progress;
 mod step;
+mod verify_step;
 mod wheel_adapter;
 
 use anyhow::Context;
@@ -41,8 +43,14 @@ Wheels: after a successful build, every *.whl that is new or changed in the work
 directory, ./dist, a -w/--wheel-dir or --outdir named in the command, or --out is \
 retagged for wasm32.
 
+Verify: when the target profile names a Pyodide (\"pyodide_dir\"), the wasm wheels are \
+then checked against it like `pyrewrite verify WHEEL --against PROFILE` (imports nobody \
+provides, signature mismatches, time_t layout changes); --no-verify skips it.
+
 Exit status: the build's status (128+N if it was killed by signal N); 3 if the build \
-succeeded but a wheel could not be assembled; 2 if pyrewrite itself failed.
+succeeded but a wheel could not be assembled; 4 if the wheels were written but verify \
+found errors (they will fail to load or to run), or warnings with --strict; 2 if \
+pyrewrite itself failed (including a \"pyodide_dir\" that holds no Pyodide).
 
 Example: pyrewrite run --target target.json -- pip wheel . --no-deps -w dist";
 
@@ -73,8 +81,9 @@ pub struct SessionArgs {
 /// wheels it produced for wasm32.
 ///
 /// Exit status: the build's own status (128+N if it was killed by signal N);
-/// 3 if the build succeeded but a wheel could not be assembled; 2 if pyrewrite
-/// itself failed (no preload, unreadable target, ...).
+/// 3 if the build succeeded but a wheel could not be assembled; 4 if verify
+/// found errors (warnings too with --strict); 2 if pyrewrite itself failed
+/// (no preload, unreadable target, ...).
 #[derive(clap::Args)]
 #[command(after_help = RUN_AFTER_HELP)]
 pub struct RunArgs {
@@ -85,6 +94,12 @@ pub struct RunArgs {
     /// also searched for new wheels
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Make verify's warnings fatal too (exit 4), not only its errors
+    #[arg(long)]
+    pub strict: bool,
+    /// Do not check the wasm wheels against the target's Pyodide (wins over --strict)
+    #[arg(long)]
+    pub no_verify: bool,
     #[command(flatten)]
     pub session: SessionArgs,
     /// The build command (put it after `--`), e.g. `pip wheel . -w dist`
@@ -122,8 +137,9 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let dirs = assemble::wheel_dirs(&cwd, &a.cmd, a.out.as_deref());
     let before = assemble::snapshot(&dirs);
+    let target_file = absolute(&target_file)?;
     let mode = Mode::Run {
-        target_file: absolute(&target_file)?,
+        target_file: target_file.clone(),
     };
     let outcome = run_session(&mode, &a.session, &a.cmd, true)?;
     let mut summary = outcome.summary;
@@ -131,16 +147,30 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     if code == 0 {
         let wheels = assemble::new_wheels(&before, &assemble::snapshot(&dirs));
         let log = outcome.log_written.then_some(a.session.events.as_path());
-        let (written, failed) = assemble::assemble(&wheels, &target, a.out.as_deref(), log);
-        summary.wheels = written;
-        for e in &failed {
+        let assembled = assemble::assemble(&wheels, &target, a.out.as_deref(), log);
+        summary.wheels = assembled.lines;
+        for e in &assembled.failed {
             eprintln!("pyrewrite: error: wheel assembly: {e:#}");
         }
-        if !failed.is_empty() {
+        if !assembled.failed.is_empty() {
             code = EXIT_ASSEMBLY_FAILED;
         } else if wheels.is_empty() && !a.session.quiet {
             let names: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
             eprintln!("pyrewrite: no new wheel found in {}", names.join(", "));
+        }
+        // The wheels that were written are checked even when another failed;
+        // the earlier failure keeps its status.
+        let verified = verify_step::verify_after_assembly(&verify_step::VerifyRequest {
+            wheels: &assembled.wasm_wheels,
+            target: &target,
+            target_file: &target_file,
+            skip: a.no_verify,
+            strict: a.strict,
+            quiet: a.session.quiet,
+        });
+        summary.verify = verified.verdict;
+        if code == 0 {
+            code = verified.exit_code;
         }
     }
     if !a.session.quiet {

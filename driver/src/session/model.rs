@@ -34,6 +34,9 @@ pub struct Summary {
     /// Lines that were not valid events (a broken client), never silently dropped.
     pub malformed: u64,
     pub wheels: Vec<WheelLine>,
+    /// `run`'s verify verdict on the wheels, one line (none when no wasm
+    /// wheel was written).
+    pub verify: Option<String>,
     /// Outputs already counted as links: a compiler driver's link runs `ld`
     /// (via collect2) with the same `-o`, and that is one link, not two.
     linked_outputs: HashSet<(String, String)>,
@@ -134,6 +137,9 @@ impl Summary {
         for w in &self.wheels {
             let _ = writeln!(s, "pyrewrite: wheel {} ({})", w.path, w.tag);
         }
+        if let Some(v) = &self.verify {
+            let _ = writeln!(s, "pyrewrite: verify: {v}");
+        }
         s
     }
 }
@@ -211,8 +217,12 @@ mod tests {
             path: "dist/x-1-cp311-cp311-emscripten_3_1_32_wasm32.whl".into(),
             tag: "cp311-cp311-emscripten_3_1_32_wasm32".into(),
         });
+        m.verify = Some("clean: 1 extension(s) in 1 wheel(s) against Pyodide 0.23.4".into());
         let text = m.render();
         assert!(text.contains("2 malformed event lines"));
         assert!(text.contains("wheel dist/x-1-cp311"));
+        assert!(text.ends_with(
+            "pyrewrite: verify: clean: 1 extension(s) in 1 wheel(s) against Pyodide 0.23.4\n"
+        ));
     }
 }

@@ -25,6 +25,9 @@ pub struct Retagged {
     /// Things worth a look that did not stop assembly (an extension no
     /// rewritten link produced, ...).
     pub warnings: Vec<String>,
+    /// Whether the wheel holds extension modules (a wasm wheel worth
+    /// verifying), as opposed to a pure wheel left as it is.
+    pub has_extensions: bool,
 }
 
 /// Retag one wheel for the target platform with `crate::wheel`, checking
@@ -40,6 +43,7 @@ pub fn retag_wheel(request: &RetagRequest) -> anyhow::Result<Retagged> {
         request.out_dir,
         provenance.as_ref(),
     )?;
+    let has_extensions = report.outcome != Outcome::NoExtensions;
     let tag = match report.outcome {
         Outcome::Retagged => report.platform_tag,
         Outcome::NoExtensions => format!(
@@ -52,5 +56,6 @@ pub fn retag_wheel(request: &RetagRequest) -> anyhow::Result<Retagged> {
         output: report.output,
         tag,
         warnings: report.warnings,
+        has_extensions,
     })
 }
