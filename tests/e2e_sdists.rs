@@ -120,8 +120,13 @@ fn build_all_and_check(isolation: bool) {
             &scratch.join(name),
             Via::Run { isolation },
         ) {
-            Ok(built) => {
+            Ok(support::Built {
+                wheels: built,
+                verify_errors,
+            }) => {
                 eprintln!("built {name} in {:.0?}: {built:?}", started.elapsed());
+                // `pyrewrite run` checked the imports against Pyodide.
+                assert_eq!(verify_errors, None, "{name}: pyrewrite verify found errors");
                 let all_wasm = built.iter().all(|w| {
                     w.to_string_lossy()
                         .ends_with("-emscripten_3_1_32_wasm32.whl")

@@ -147,7 +147,15 @@ fn from_pyodide(
         };
 
     let path_string = |p: PathBuf| p.to_string_lossy().into_owned();
+    // The runtime itself, so `pyrewrite run`/`verify` can check imports
+    // against it (only the npm package holds pyodide.asm.wasm).
+    let pyodide_dir = if dist.shipped_include.is_none() && dir.join("pyodide.asm.wasm").is_file() {
+        Some(path_string(std::path::absolute(dir)?))
+    } else {
+        None
+    };
     Ok(Target {
+        pyodide_dir,
         emcc: path_string(tools.emcc),
         emxx: path_string(tools.emxx),
         emar: path_string(tools.emar),

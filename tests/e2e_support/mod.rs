@@ -126,9 +126,22 @@ pub fn copy_tree(src: &Path, scratch: &Path) -> PathBuf {
     dest
 }
 
+/// What a build produced.
+pub struct Built {
+    /// The wasm32 (or pure) wheels.
+    pub wheels: Vec<PathBuf>,
+    /// `pyrewrite run` wrote the wheels but its import check against the
+    /// Pyodide runtime found errors (exit 4); the findings, else `None`.
+    pub verify_errors: Option<String>,
+}
+
+/// Exit status of `pyrewrite run` when the wheels were written but `verify`
+/// found imports the runtime cannot satisfy.
+const RUN_VERIFY_ERRORS: i32 = 4;
+
 /// Builds `src` (an sdist or a source dir) into wasm wheels in `out`.
 /// Returns the wasm (or pure) wheels, or the tail of the build log.
-pub fn build(e: &E2e, src: &Path, out: &Path, via: Via) -> Result<Vec<PathBuf>, String> {
+pub fn build(e: &E2e, src: &Path, out: &Path, via: Via) -> Result<Built, String> {
     std::fs::create_dir_all(out).unwrap();
     let log = out.join("build.log");
     let native_out = out.join("native");
@@ -186,7 +199,8 @@ pub fn build(e: &E2e, src: &Path, out: &Path, via: Via) -> Result<Vec<PathBuf>, 
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(40)..].join("\n")
     };
-    if !status.success() {
+    let verify_failed = matches!(via, Via::Run { .. }) && status.code() == Some(RUN_VERIFY_ERRORS);
+    if !status.success() && !verify_failed {
         return Err(format!(
             "build of {} failed ({status}):\n{}",
             src.display(),
@@ -228,7 +242,17 @@ pub fn build(e: &E2e, src: &Path, out: &Path, via: Via) -> Result<Vec<PathBuf>, 
             tail()
         ));
     }
-    Ok(wheels)
+    let verify_errors = verify_failed.then(|| {
+        let text = std::fs::read_to_string(out.join("build.stderr.log")).unwrap_or_default();
+        text.lines()
+            .filter(|l| l.trim_start().starts_with("error:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    Ok(Built {
+        wheels,
+        verify_errors,
+    })
 }
 
 fn wheels_in(dir: &Path) -> Vec<PathBuf> {
