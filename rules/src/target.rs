@@ -17,6 +17,7 @@
 //! | `cxxflags` | `-O2 -g0 -fPIC -fexceptions` | same for C++ compiles; `-fexceptions` because em++ 3.1.6 defaults to `-fignore-exceptions` and a C++ `throw` then aborts the whole runtime |
 //! | `ldflags` | `-O2 -g0` | appended on every link |
 //! | `cxx_ldflags` | `-fexceptions` | appended on C++ links (em++, or `-lstdc++`): exception catching must be on at link too |
+//! | `pyodide_dir` | none | Pyodide distribution the wheels will be loaded into (npm package dir with `pyodide.asm.wasm`; relative to the profile file); `pyrewrite verify` checks wheels against it |
 //!
 //! Program names without a `/` are looked up when the profile is loaded by
 //! the caller with [`Target::resolve_programs`] (PATH, then `$EMSDK`).
@@ -56,6 +57,10 @@ pub struct Target {
     pub ldflags: Vec<String>,
     /// Appended after `ldflags` on C++ links.
     pub cxx_ldflags: Vec<String>,
+    /// Pyodide distribution (npm package dir with `pyodide.asm.wasm`) the wheels
+    /// will be loaded into; `pyrewrite verify` checks them against it. Relative
+    /// paths are relative to the profile file.
+    pub pyodide_dir: Option<String>,
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -78,6 +83,7 @@ impl Default for Target {
             cxxflags: strings(&["-O2", "-g0", "-fPIC", "-fexceptions"]),
             ldflags: strings(&["-O2", "-g0"]),
             cxx_ldflags: strings(&["-fexceptions"]),
+            pyodide_dir: None,
         }
     }
 }

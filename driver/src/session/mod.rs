@@ -1,35 +1,419 @@
-//! A build session: `pyrewrite run`, `pyrewrite trace`, and reading logs back.
+//! A build session: `pyrewrite run`, `pyrewrite trace`, and reading logs back
+//! (`pyrewrite events summary`).
+//!
+//! Flow: start the [`collector`] on a socket in a private temp dir, run the
+//! build ([`child`]) with libpyrewrite.so preloaded, let ONE consumer thread
+//! keep the [`model`], the event log ([`eventlog`]), the compilation database
+//! ([`compdb`]) and the [`progress`] display; when the build exits, drain the
+//! collector, write the files, retag new wheels ([`assemble`], `run` only),
+//! check them against the target's Pyodide ([`verify_step`], `run` only),
+//! print the summary and exit with the build's status.
 
+mod assemble;
+mod child;
+mod collector;
+mod compdb;
+mod eventlog;
+mod fsutil;
+mod model;
+mod progress;
+mod step;
+mod verify_step;
+mod wheel_adapter;
+
+use anyhow::Context;
+use collector::{Collector, Incoming};
+use compdb::Commands;
+use pyrewrite_protocol::env;
+use pyrewrite_rules::Target;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// Exit status of `run` when the build succeeded but a wheel could not be
+/// assembled (distinct from the build's own failures and from 2, a driver error).
+pub const EXIT_ASSEMBLY_FAILED: u8 = 3;
+
+const DEFAULT_EVENTS: &str = ".pyrewrite/events.jsonl";
+const DEFAULT_COMPDB: &str = ".pyrewrite/compile_commands.json";
+const DEFAULT_TARGET: &str = ".pyrewrite/target.json";
+
+const RUN_AFTER_HELP: &str = "\
+Wheels: after a successful build, every *.whl that is new or changed in the working \
+directory, ./dist, a -w/--wheel-dir or --outdir named in the command, or --out is \
+retagged for wasm32.
+
+Verify: when the target profile names a Pyodide (\"pyodide_dir\"), the wasm wheels are \
+then checked against it like `pyrewrite verify WHEEL --against PROFILE` (imports nobody \
+provides, signature mismatches, time_t layout changes); --no-verify skips it.
+
+Exit status: the build's status (128+N if it was killed by signal N); 3 if the build \
+succeeded but a wheel could not be assembled; 4 if the wheels were written but verify \
+found errors (they will fail to load or to run), or warnings with --strict; 2 if \
+pyrewrite itself failed (including a \"pyodide_dir\" that holds no Pyodide).
+
+Example: pyrewrite run --target target.json -- pip wheel . --no-deps -w dist";
+
+const TRACE_AFTER_HELP: &str = "\
+Exit status: the build's status (128+N if it was killed by signal N); 2 if pyrewrite \
+itself failed.
+
+Example: pyrewrite trace -- make -j8   (then: pyrewrite events summary .pyrewrite/events.jsonl)";
+
+/// Options shared by `run` and `trace`.
 #[derive(clap::Args)]
-pub struct RunArgs {
-    /// The build command (put it after `--`).
-    #[arg(last = true, required = true)]
-    pub cmd: Vec<std::ffi::OsString>,
+pub struct SessionArgs {
+    /// libpyrewrite.so to preload [default: $PYREWRITE_PRELOAD, else next to the pyrewrite binary]
+    #[arg(long, value_name = "PATH")]
+    pub preload: Option<PathBuf>,
+    /// JSON-lines log of the execs seen (read it back with `pyrewrite events summary`)
+    #[arg(long, value_name = "FILE", default_value = DEFAULT_EVENTS)]
+    pub events: PathBuf,
+    /// compile_commands.json to write (clang's compilation database)
+    #[arg(long, value_name = "FILE", default_value = DEFAULT_COMPDB)]
+    pub compdb: PathBuf,
+    /// Print nothing but errors and warnings (no progress, no summary)
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
+/// Run a build with every compiler call rewritten to emcc, then retag the
+/// wheels it produced for wasm32.
+///
+/// Exit status: the build's own status (128+N if it was killed by signal N);
+/// 3 if the build succeeded but a wheel could not be assembled; 4 if verify
+/// found errors (warnings too with --strict); 2 if pyrewrite itself failed
+/// (no preload, unreadable target, ...).
 #[derive(clap::Args)]
-pub struct TraceArgs {
-    /// The build command (put it after `--`).
+#[command(after_help = RUN_AFTER_HELP)]
+pub struct RunArgs {
+    /// Target profile (JSON) [default: $PYREWRITE_TARGET, else .pyrewrite/target.json]
+    #[arg(long, value_name = "FILE")]
+    pub target: Option<PathBuf>,
+    /// Write the wasm wheels here [default: next to each wheel the build wrote];
+    /// also searched for new wheels
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Make verify's warnings fatal too (exit 4), not only its errors
+    #[arg(long)]
+    pub strict: bool,
+    /// Do not check the wasm wheels against the target's Pyodide (wins over --strict)
+    #[arg(long)]
+    pub no_verify: bool,
+    #[command(flatten)]
+    pub session: SessionArgs,
+    /// The build command (put it after `--`), e.g. `pip wheel . -w dist`
     #[arg(last = true, required = true)]
-    pub cmd: Vec<std::ffi::OsString>,
+    pub cmd: Vec<OsString>,
+}
+
+/// Run a build rewriting nothing; record the compiler execs it made and write
+/// a compile_commands.json of the native build.
+#[derive(clap::Args)]
+#[command(after_help = TRACE_AFTER_HELP)]
+pub struct TraceArgs {
+    /// Record every exec, not only compilers and binutils
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub session: SessionArgs,
+    /// The build command (put it after `--`)
+    #[arg(last = true, required = true)]
+    pub cmd: Vec<OsString>,
 }
 
 #[derive(clap::Subcommand)]
 pub enum EventsCommand {
-    /// Summarise an event log.
-    Summary { file: std::path::PathBuf },
+    /// Summarise an event log (same report as at the end of `run`/`trace`).
+    Summary {
+        /// The JSON-lines log, e.g. .pyrewrite/events.jsonl
+        file: PathBuf,
+    },
 }
 
-pub fn run(_a: RunArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("run: not built yet")
+pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
+    let target_file = resolve_target_file(a.target.as_deref());
+    let target = read_target(&target_file)?;
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let dirs = assemble::wheel_dirs(&cwd, &a.cmd, a.out.as_deref());
+    let before = assemble::snapshot(&dirs);
+    let target_file = absolute(&target_file)?;
+    let mode = Mode::Run {
+        target_file: target_file.clone(),
+    };
+    let outcome = run_session(&mode, &a.session, &a.cmd, true)?;
+    let mut summary = outcome.summary;
+    let mut code = outcome.exit_code;
+    if code == 0 {
+        let wheels = assemble::new_wheels(&before, &assemble::snapshot(&dirs));
+        let log = outcome.log_written.then_some(a.session.events.as_path());
+        let assembled = assemble::assemble(&wheels, &target, a.out.as_deref(), log);
+        summary.wheels = assembled.lines;
+        for e in &assembled.failed {
+            eprintln!("pyrewrite: error: wheel assembly: {e:#}");
+        }
+        if !assembled.failed.is_empty() {
+            code = EXIT_ASSEMBLY_FAILED;
+        } else if wheels.is_empty() && !a.session.quiet {
+            let names: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+            eprintln!("pyrewrite: no new wheel found in {}", names.join(", "));
+        }
+        // The wheels that were written are checked even when another failed;
+        // the earlier failure keeps its status.
+        let verified = verify_step::verify_after_assembly(&verify_step::VerifyRequest {
+            wheels: &assembled.wasm_wheels,
+            target: &target,
+            target_file: &target_file,
+            skip: a.no_verify,
+            strict: a.strict,
+            quiet: a.session.quiet,
+        });
+        summary.verify = verified.verdict;
+        if code == 0 {
+            code = verified.exit_code;
+        }
+    }
+    if !a.session.quiet {
+        eprint!("{}", summary.render());
+    }
+    Ok(ExitCode::from(code))
 }
 
-pub fn trace(_a: TraceArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("trace: not built yet")
+pub fn trace(a: TraceArgs) -> anyhow::Result<ExitCode> {
+    let mode = Mode::Trace;
+    let outcome = run_session(&mode, &a.session, &a.cmd, a.all)?;
+    if !a.session.quiet {
+        eprint!("{}", outcome.summary.render());
+    }
+    Ok(ExitCode::from(outcome.exit_code))
 }
 
-pub fn events(_c: EventsCommand) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("events: not built yet")
+pub fn events(c: EventsCommand) -> anyhow::Result<ExitCode> {
+    match c {
+        EventsCommand::Summary { file } => {
+            let mut summary = model::Summary::default();
+            for event in eventlog::read_log(&file)? {
+                summary.observe(&event);
+            }
+            print!("{}", summary.render());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+enum Mode {
+    Run { target_file: PathBuf },
+    Trace,
+}
+
+struct Outcome {
+    summary: model::Summary,
+    exit_code: u8,
+    log_written: bool,
+}
+
+/// `--target`, else `$PYREWRITE_TARGET`, else `.pyrewrite/target.json`.
+fn resolve_target_file(flag: Option<&Path>) -> PathBuf {
+    flag.map(Path::to_path_buf)
+        .or_else(|| std::env::var_os(env::TARGET).map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_TARGET))
+}
+
+fn read_target(path: &Path) -> anyhow::Result<Target> {
+    let next_step = format!(
+        "create one with `pyrewrite target from-pyodide DIR -o {}` or pass --target FILE",
+        path.display()
+    );
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "cannot read the target profile {}; {next_step}",
+            path.display()
+        )
+    })?;
+    Target::from_json(&text).with_context(|| {
+        format!(
+            "{} is not a valid target profile; {next_step}",
+            path.display()
+        )
+    })
+}
+
+fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
+    std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))
+}
+
+/// `--preload`, else `$PYREWRITE_PRELOAD`, else libpyrewrite.so in the
+/// directory of the running binary.
+fn resolve_preload(flag: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let from_env = std::env::var_os(env::PRELOAD)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    let path = match flag.map(Path::to_path_buf).or(from_env) {
+        Some(p) => absolute(&p)?,
+        None => std::env::current_exe()
+            .context("cannot locate the pyrewrite binary")?
+            .with_file_name("libpyrewrite.so"),
+    };
+    if !path.is_file() {
+        anyhow::bail!(
+            "preload library {} not found; build it with `cargo build --workspace` or pass --preload PATH",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// The environment changes for the build: the preload first in LD_PRELOAD
+/// (keeping what the user had), the session variables, and no stale
+/// PYREWRITE_EVENTS (the socket is the transport inside a session).
+fn session_env(mode: &Mode, preload: &Path, socket: &Path) -> Vec<(String, Option<OsString>)> {
+    let mut ld_preload = preload.as_os_str().to_os_string();
+    if let Some(existing) = std::env::var_os("LD_PRELOAD") {
+        let others: Vec<&str> = existing
+            .to_str()
+            .unwrap_or_default()
+            .split([':', ' '])
+            .filter(|e| !e.is_empty() && Path::new(e) != preload)
+            .collect();
+        if !others.is_empty() {
+            ld_preload.push(":");
+            ld_preload.push(others.join(":"));
+        }
+    }
+    let mut vars = vec![
+        ("LD_PRELOAD".to_string(), Some(ld_preload)),
+        (env::PRELOAD.to_string(), Some(preload.into())),
+        (env::SOCKET.to_string(), Some(socket.into())),
+        (env::EVENTS.to_string(), None),
+    ];
+    match mode {
+        Mode::Run { target_file } => {
+            vars.push((env::MODE.to_string(), Some("rewrite".into())));
+            vars.push((env::TARGET.to_string(), Some(target_file.into())));
+        }
+        Mode::Trace => vars.push((env::MODE.to_string(), Some("trace".into()))),
+    }
+    vars
+}
+
+/// What the consumer thread hands back when the event stream ends.
+struct Consumed {
+    summary: model::Summary,
+    entries: Vec<compdb::Entry>,
+    log: eventlog::LogWriter,
+    log_error: Option<anyhow::Error>,
+}
+
+/// The one consumer: the only owner of the model, the log and the progress
+/// display, so none of them needs a lock.
+fn consume(
+    rx: crossbeam_channel::Receiver<Incoming>,
+    mut log: eventlog::LogWriter,
+    commands: Commands,
+    record_all: bool,
+    mut progress: progress::Progress,
+) -> Consumed {
+    let mut summary = model::Summary::default();
+    let mut entries = Vec::new();
+    let mut log_error = None;
+    for item in rx {
+        let event = match item {
+            Incoming::Event(e) => e,
+            Incoming::Malformed(line) => {
+                summary.malformed += 1;
+                if summary.malformed == 1 {
+                    eprintln!("pyrewrite: warning: skipped a malformed event line: {line}");
+                }
+                continue;
+            }
+        };
+        let step = summary.observe(&event);
+        progress.on_step(&summary, event.tool.as_deref(), &step);
+        entries.extend(compdb::entries_for(&event, commands));
+        if (record_all || event.tool.is_some()) && log_error.is_none() {
+            if let Err(e) = log.append(&event) {
+                log_error = Some(e);
+            }
+        }
+    }
+    progress.finish();
+    Consumed {
+        summary,
+        entries,
+        log,
+        log_error,
+    }
+}
+
+fn run_session(
+    mode: &Mode,
+    args: &SessionArgs,
+    cmd: &[OsString],
+    record_all: bool,
+) -> anyhow::Result<Outcome> {
+    let preload = resolve_preload(args.preload.as_deref())?;
+    let log = eventlog::LogWriter::create(&args.events)?;
+    fsutil::ensure_parent(&args.compdb)?;
+    let private = fsutil::PrivateDir::new("pyrewrite-session-")?;
+    let socket = private.path().join("events.sock");
+    child::install_signal_forwarding()?;
+
+    let (collector, rx) = Collector::start(&socket)?;
+    let commands = match mode {
+        Mode::Run { .. } => Commands::AsRun,
+        Mode::Trace => Commands::Original,
+    };
+    let progress = progress::Progress::new(progress::Style::detect(args.quiet));
+    let consumer = std::thread::Builder::new()
+        .name("pyrewrite-consume".into())
+        .spawn(move || consume(rx, log, commands, record_all, progress))?;
+
+    let status = child::run_build(cmd, &session_env(mode, &preload, collector.socket()));
+    collector.drain_and_stop();
+    let consumed = consumer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the event consumer thread panicked"))?;
+    drop(private);
+    child::restore_default_signals();
+    let status = status?;
+
+    let mut exit_code = child::exit_code_of(status);
+    let mut output_failed = false;
+    let log_written = match consumed.log_error {
+        Some(e) => {
+            eprintln!("pyrewrite: error: {e:#}");
+            output_failed = true;
+            false
+        }
+        None => match consumed.log.finish() {
+            Ok(()) => true,
+            Err(e) => {
+                eprintln!("pyrewrite: error: {e:#}");
+                output_failed = true;
+                false
+            }
+        },
+    };
+    if let Err(e) = compdb::write_atomic(&args.compdb, &consumed.entries) {
+        eprintln!("pyrewrite: error: {e:#}");
+        output_failed = true;
+    }
+    // A build failure is the more useful status; a lost log only turns a
+    // successful build into an error.
+    if output_failed && exit_code == 0 {
+        exit_code = 2;
+    }
+    if !args.quiet && log_written {
+        eprintln!(
+            "pyrewrite: events in {}, {} compile commands in {}",
+            args.events.display(),
+            consumed.entries.len(),
+            args.compdb.display()
+        );
+    }
+    Ok(Outcome {
+        summary: consumed.summary,
+        exit_code,
+        log_written,
+    })
 }

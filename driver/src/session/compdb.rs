@@ -1,0 +1,143 @@
+//! `compile_commands.json` in clang's JSON compilation database format:
+//! one `{directory, file, arguments, output}` object per compiled source.
+//!
+//! In `run` mode the entries hold the rewritten (emcc) commands, so an editor
+//! indexes the cross build; in `trace` mode they hold what the build ran.
+
+use super::step::{compiled_sources, output_arg};
+use pyrewrite_protocol::{Action, Event};
+use serde::Serialize;
+use std::path::Path;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    pub directory: String,
+    pub file: String,
+    pub arguments: Vec<String>,
+    pub output: String,
+}
+
+/// Which command line of an event the database records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commands {
+    /// What the build asked for (`trace`).
+    Original,
+    /// What actually ran: `new_argv` for rewritten execs (`run`).
+    AsRun,
+}
+
+/// The database entries for one event: one per source a compiler compiled.
+/// Answered and refused execs compiled nothing and give none.
+pub fn entries_for(event: &Event, commands: Commands) -> Vec<Entry> {
+    if !matches!(event.tool.as_deref(), Some("cc") | Some("c++")) {
+        return Vec::new();
+    }
+    let argv = match (event.action, commands, &event.new_argv) {
+        (Action::Rewrite, Commands::AsRun, Some(new)) => new,
+        (Action::Rewrite | Action::Passthrough, _, _) => &event.argv,
+        (Action::Answer | Action::Refuse, _, _) => return Vec::new(),
+    };
+    let sources = compiled_sources(argv);
+    let explicit_output = output_arg(argv).filter(|_| sources.len() == 1);
+    sources
+        .into_iter()
+        .map(|file| Entry {
+            directory: event.cwd.clone(),
+            output: explicit_output
+                .clone()
+                .unwrap_or_else(|| default_object_name(&file)),
+            file,
+            arguments: argv.clone(),
+        })
+        .collect()
+}
+
+/// `cc -c dir/a.c` writes `a.o` in the working directory.
+fn default_object_name(source: &str) -> String {
+    let name = Path::new(source)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| source.to_string());
+    format!("{name}.o")
+}
+
+/// Write the database next to its final name and rename it into place, so a
+/// reader (clangd watching the file) never sees half of it.
+pub fn write_atomic(path: &Path, entries: &[Entry]) -> anyhow::Result<()> {
+    let mut text = serde_json::to_string_pretty(entries)?;
+    text.push('\n');
+    super::fsutil::write_atomic(path, text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(action: Action, argv: &str, new_argv: Option<&str>) -> Event {
+        let split = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+        Event {
+            pid: 1,
+            ppid: 0,
+            cwd: "/src/pkg".into(),
+            function: "execve".into(),
+            path: "/usr/bin/gcc".into(),
+            argv: split(argv),
+            action,
+            new_argv: new_argv.map(split),
+            tool: Some("cc".into()),
+            reason: None,
+            time: 0.0,
+        }
+    }
+
+    #[test]
+    fn run_mode_records_the_rewritten_command() {
+        let e = ev(
+            Action::Rewrite,
+            "gcc -c a.c -o build/a.o",
+            Some("/usr/bin/emcc -c a.c -o build/a.o -fPIC"),
+        );
+        let run = entries_for(&e, Commands::AsRun);
+        assert_eq!(run.len(), 1);
+        assert_eq!(run[0].arguments[0], "/usr/bin/emcc");
+        assert_eq!(run[0].directory, "/src/pkg");
+        assert_eq!(run[0].file, "a.c");
+        assert_eq!(run[0].output, "build/a.o");
+        let trace = entries_for(&e, Commands::Original);
+        assert_eq!(trace[0].arguments[0], "gcc");
+    }
+
+    #[test]
+    fn one_entry_per_source_with_derived_outputs() {
+        let e = ev(Action::Passthrough, "gcc -c src/a.c src/b.c", None);
+        let got = entries_for(&e, Commands::Original);
+        let pairs: Vec<(&str, &str)> = got
+            .iter()
+            .map(|x| (x.file.as_str(), x.output.as_str()))
+            .collect();
+        assert_eq!(pairs, vec![("src/a.c", "a.o"), ("src/b.c", "b.o")]);
+    }
+
+    #[test]
+    fn links_answers_and_non_compilers_give_nothing() {
+        assert!(entries_for(
+            &ev(Action::Rewrite, "gcc a.o -o m.so", None),
+            Commands::AsRun
+        )
+        .is_empty());
+        assert!(entries_for(&ev(Action::Answer, "gcc -c a.c", None), Commands::AsRun).is_empty());
+        let mut other = ev(Action::Passthrough, "python3 -c a.c", None);
+        other.tool = None;
+        assert!(entries_for(&other, Commands::Original).is_empty());
+    }
+
+    #[test]
+    fn serialises_in_clang_field_names() {
+        let e = ev(Action::Passthrough, "cc -c a.c", None);
+        let json = serde_json::to_value(entries_for(&e, Commands::Original)).unwrap();
+        let obj = &json[0];
+        for key in ["directory", "file", "arguments", "output"] {
+            assert!(obj.get(key).is_some(), "missing {key}");
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The session's JSON-lines event log: written as events arrive, read back by
+//! `pyrewrite events summary`.
+
+use super::fsutil::{ensure_parent, temp_sibling};
+use anyhow::Context;
+use pyrewrite_protocol::Event;
+use std::io::{BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Appends one line per event to a temporary sibling of the log, renamed into
+/// place by [`LogWriter::finish`], so a log on disk is always complete.
+pub struct LogWriter {
+    path: PathBuf,
+    tmp: PathBuf,
+    out: BufWriter<std::fs::File>,
+}
+
+impl LogWriter {
+    pub fn create(path: &Path) -> anyhow::Result<LogWriter> {
+        ensure_parent(path)?;
+        let tmp = temp_sibling(path);
+        let file = std::fs::File::create(&tmp)
+            .with_context(|| format!("cannot create the event log {}", tmp.display()))?;
+        Ok(LogWriter {
+            path: path.to_path_buf(),
+            tmp,
+            out: BufWriter::new(file),
+        })
+    }
+
+    pub fn append(&mut self, event: &Event) -> anyhow::Result<()> {
+        self.out
+            .write_all(event.to_json_line().as_bytes())
+            .with_context(|| format!("cannot write the event log {}", self.tmp.display()))
+    }
+
+    pub fn finish(mut self) -> anyhow::Result<()> {
+        self.out
+            .flush()
+            .and_then(|_| std::fs::rename(&self.tmp, &self.path))
+            .with_context(|| format!("cannot write the event log {}", self.path.display()))
+    }
+}
+
+impl Drop for LogWriter {
+    /// A log that was never finished is removed rather than left half-written.
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+/// Every event of a JSON-lines log. Blank lines are allowed; anything else
+/// that is not an event is an error naming `file:line`.
+pub fn read_log(path: &Path) -> anyhow::Result<Vec<Event>> {
+    let file = std::fs::File::open(path).with_context(|| {
+        format!(
+            "cannot read the event log {} (logs are written by `pyrewrite run`/`trace`, default .pyrewrite/events.jsonl)",
+            path.display()
+        )
+    })?;
+    let mut events = Vec::new();
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.with_context(|| format!("{}:{}: cannot read", path.display(), i + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let event: Event = serde_json::from_str(&line)
+            .with_context(|| format!("{}:{}: not a pyrewrite event", path.display(), i + 1))?;
+        events.push(event);
+    }
+    Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::fsutil::PrivateDir;
+    use pyrewrite_protocol::Action;
+
+    fn ev(pid: i32) -> Event {
+        Event {
+            pid,
+            ppid: 1,
+            cwd: "/w".into(),
+            function: "execve".into(),
+            path: "/bin/true".into(),
+            argv: vec!["true".into()],
+            action: Action::Passthrough,
+            new_argv: None,
+            tool: None,
+            reason: None,
+            time: 1.0,
+        }
+    }
+
+    #[test]
+    fn written_log_reads_back_and_appears_only_when_finished() {
+        let dir = PrivateDir::new("pyrewrite-test-").unwrap();
+        let path = dir.path().join("log/events.jsonl");
+        let mut w = LogWriter::create(&path).unwrap();
+        w.append(&ev(1)).unwrap();
+        w.append(&ev(2)).unwrap();
+        assert!(!path.exists(), "log visible before finish");
+        w.finish().unwrap();
+        let back = read_log(&path).unwrap();
+        assert_eq!(back.iter().map(|e| e.pid).collect::<Vec<_>>(), vec![1, 2]);
+    }
+
+    #[test]
+    fn a_bad_line_is_named_by_file_and_line() {
+        let dir = PrivateDir::new("pyrewrite-test-").unwrap();
+        let path = dir.path().join("events.jsonl");
+        let good = ev(1).to_json_line();
+        std::fs::write(&path, format!("{good}\n{{\"pid\": oops}}\n")).unwrap();
+        let err = format!("{:#}", read_log(&path).unwrap_err());
+        assert!(err.contains("events.jsonl:3"), "{err}");
+    }
+}

@@ -1,0 +1,482 @@
+//! `pyrewrite trace`/`run` around REAL builds with the real libpyrewrite.so:
+//! a make project, a setuptools project, a rewrite to a fake emcc, and 8
+//! parallel jobs × 200 compiles with nothing lost.
+//!
+//! `PYREWRITE_PRELOAD=/abs/libpyrewrite.so cargo test` tests another build of
+//! the preload (the driver's own default); otherwise the one next to the
+//! `pyrewrite` binary is used.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+fn artifacts() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+fn preload() -> PathBuf {
+    std::env::var_os("PYREWRITE_PRELOAD")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| artifacts().join("libpyrewrite.so"))
+}
+
+/// `pyrewrite <sub> --preload <lib> <args...>`
+fn pyrewrite(sub: &str) -> Command {
+    let bin = artifacts().join("pyrewrite");
+    assert!(
+        bin.is_file(),
+        "{} missing: run `cargo build --workspace` first",
+        bin.display()
+    );
+    let mut c = Command::new(bin);
+    c.arg(sub).arg("--preload").arg(preload());
+    c
+}
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "pyrewrite-preload-test-{}-{}-{name}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.0.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn make_executable(p: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn run_in(dir: &Path, cmd: &mut Command) -> Output {
+    cmd.current_dir(dir).stdin(Stdio::null()).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn events(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn compdb(path: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str::<serde_json::Value>(&text)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// The basenames of the `file` fields of a compilation database.
+fn compdb_files(db: &[serde_json::Value]) -> BTreeSet<String> {
+    db.iter()
+        .map(|e| {
+            Path::new(e["file"].as_str().unwrap())
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
+fn clang_check() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
+    ["clang-check-14", "clang-check"]
+        .iter()
+        .flat_map(|name| dirs.iter().map(move |d| d.join(name)))
+        .find(|p| p.is_file())
+}
+
+const MAKEFILE: &str = "\
+SRCS := $(wildcard src/*.c)
+OBJS := $(SRCS:src/%.c=build/%.o)
+all: libdemo.so
+libdemo.so: $(OBJS)
+\t$(CC) -shared $^ -o $@
+build/%.o: src/%.c
+\t@mkdir -p build
+\t$(CC) -fPIC -Iinclude -DDEMO_SCALE=3 -c $< -o $@
+";
+
+fn make_project(s: &Scratch, n: usize) {
+    s.write("Makefile", MAKEFILE);
+    s.write("include/demo.h", "int demo_scale(void);\n");
+    for i in 0..n {
+        s.write(
+            &format!("src/f{i}.c"),
+            &format!("#include \"demo.h\"\nint f{i}(void) {{ return {i} * DEMO_SCALE; }}\n"),
+        );
+    }
+}
+
+#[test]
+fn trace_a_parallel_make_build() {
+    let s = Scratch::new("make");
+    make_project(&s, 6);
+    let out = run_in(s.path(), pyrewrite("trace").args(["--", "make", "-j8"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let log = events(&s.path().join(".pyrewrite/events.jsonl"));
+    let compiles: Vec<_> = log
+        .iter()
+        .filter(|e| e["tool"] == "cc" && e["argv"].as_array().unwrap().iter().any(|a| a == "-c"))
+        .collect();
+    assert_eq!(compiles.len(), 6, "{log:#?}");
+    assert!(
+        log.iter().all(|e| e["action"] == "passthrough"),
+        "trace rewrote something"
+    );
+    let db = compdb(&s.path().join(".pyrewrite/compile_commands.json"));
+    assert_eq!(db.len(), 6);
+    assert_eq!(
+        compdb_files(&db),
+        set(&["f0.c", "f1.c", "f2.c", "f3.c", "f4.c", "f5.c"])
+    );
+    let err = stderr(&out);
+    assert!(err.contains("6 compiled, 1 linked"), "{err}");
+    assert!(s.path().join("libdemo.so").is_file());
+
+    if let Some(tool) = clang_check() {
+        // The file only compiles with the recorded -I and -D.
+        let check = Command::new(&tool)
+            .args(["-p", ".pyrewrite", "src/f3.c"])
+            .current_dir(s.path())
+            .output()
+            .unwrap();
+        assert!(check.status.success(), "{}", stderr(&check));
+    }
+}
+
+#[test]
+fn trace_a_setuptools_build() {
+    let s = Scratch::new("setuptools");
+    s.write(
+        "setup.py",
+        "from setuptools import setup, Extension\n\
+         setup(name='demo', version='1.0', ext_modules=[Extension('demo', ['src/demo.c', 'src/helper.c'])])\n",
+    );
+    s.write(
+        "src/demo.c",
+        "#include <Python.h>\nint helper(void);\n\
+         static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, \"demo\", NULL, -1, NULL};\n\
+         PyMODINIT_FUNC PyInit_demo(void) { helper(); return PyModule_Create(&m); }\n",
+    );
+    s.write("src/helper.c", "int helper(void) { return 1; }\n");
+    let out = run_in(
+        s.path(),
+        pyrewrite("trace").args(["--", "python3", "setup.py", "-q", "build_ext", "--inplace"]),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let db = compdb(&s.path().join(".pyrewrite/compile_commands.json"));
+    assert_eq!(compdb_files(&db), set(&["demo.c", "helper.c"]), "{db:#?}");
+    assert_eq!(db.len(), 2);
+    for entry in &db {
+        let args: Vec<&str> = entry["arguments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert!(args.contains(&"-c"), "{args:?}");
+        assert!(
+            args.iter()
+                .any(|a| a.starts_with("-I") && a.contains("python3")),
+            "setuptools' Python include dir missing: {args:?}"
+        );
+    }
+    let err = stderr(&out);
+    assert!(err.contains("2 compiled, 1 linked"), "{err}");
+}
+
+/// A stand-in for emcc that records its argv and writes its `-o` output.
+const FAKE_EMCC: &str = "#!/bin/sh\n\
+echo \"$0 $*\" >> \"$(dirname \"$0\")/calls.log\"\n\
+while [ $# -gt 0 ]; do if [ \"$1\" = -o ]; then shift; : > \"$1\"; fi; shift; done\n";
+
+#[test]
+fn run_rewrites_a_make_build_and_the_compdb_holds_the_wasm_commands() {
+    let s = Scratch::new("run-make");
+    make_project(&s, 3);
+    let emcc = s.write("fake/emcc", FAKE_EMCC);
+    make_executable(&emcc);
+    let target = s.write(
+        "target.json",
+        &serde_json::json!({"emcc": emcc, "emxx": emcc, "emar": emcc, "emranlib": emcc})
+            .to_string(),
+    );
+    let out = run_in(
+        s.path(),
+        pyrewrite("run")
+            .arg("--target")
+            .arg(&target)
+            .args(["--", "make", "-j4"]),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let calls = std::fs::read_to_string(s.path().join("fake/calls.log")).unwrap();
+    assert_eq!(
+        calls.lines().filter(|l| l.contains(" -c ")).count(),
+        3,
+        "{calls}"
+    );
+    let db = compdb(&s.path().join(".pyrewrite/compile_commands.json"));
+    assert_eq!(db.len(), 3);
+    for entry in &db {
+        assert_eq!(entry["arguments"][0].as_str(), emcc.to_str(), "{entry}");
+    }
+    let err = stderr(&out);
+    assert!(err.contains("3 compiled, 1 linked"), "{err}");
+    assert!(err.contains("4 rewritten"), "{err}");
+}
+
+#[test]
+fn no_event_is_lost_from_8_parallel_jobs_of_200_compiles() {
+    let s = Scratch::new("many");
+    // A fast fake `gcc` (shell builtins only): the build is about execs, not compiling.
+    let gcc = s.write(
+        "bin/gcc",
+        "#!/bin/sh\nwhile [ $# -gt 0 ]; do if [ \"$1\" = -o ]; then shift; : > \"$1\"; fi; shift; done\n",
+    );
+    make_executable(&gcc);
+    s.write(
+        "Makefile",
+        "SRCS := $(wildcard src/*.c)\nall: $(SRCS:.c=.o)\n%.o: %.c\n\tgcc -c $< -o $@\n",
+    );
+    for i in 0..1600 {
+        s.write(&format!("src/f{i}.c"), "");
+    }
+    let path = format!(
+        "{}:{}",
+        s.path().join("bin").display(),
+        std::env::var("PATH").unwrap()
+    );
+    let out = run_in(
+        s.path(),
+        pyrewrite("trace")
+            .env("PATH", path)
+            .args(["--quiet", "--", "make", "-s", "-j8"]),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let log = events(&s.path().join(".pyrewrite/events.jsonl"));
+    let sources: BTreeSet<String> = log
+        .iter()
+        .filter(|e| e["tool"] == "cc")
+        .map(|e| e["argv"][2].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(sources.len(), 1600);
+    assert_eq!(
+        compdb(&s.path().join(".pyrewrite/compile_commands.json")).len(),
+        1600
+    );
+}
+
+#[test]
+fn run_with_real_emcc_builds_wasm_from_an_unchanged_makefile() {
+    assert!(
+        Path::new("/usr/bin/emcc").exists(),
+        "/usr/bin/emcc is missing: apt-get install -y emscripten"
+    );
+    let s = Scratch::new("run-emcc");
+    make_project(&s, 2);
+    // The default profile: emcc/em++ from PATH.
+    let target = s.write("target.json", "{}");
+    let out = run_in(
+        s.path(),
+        pyrewrite("run")
+            .arg("--target")
+            .arg(&target)
+            .args(["--", "make", "-j2"]),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for file in ["build/f0.o", "build/f1.o", "libdemo.so"] {
+        let bytes = std::fs::read(s.path().join(file)).unwrap();
+        assert_eq!(&bytes[..4], b"\0asm", "{file} is not wasm");
+    }
+    let db = compdb(&s.path().join(".pyrewrite/compile_commands.json"));
+    assert_eq!(db.len(), 2);
+    for entry in &db {
+        assert!(
+            entry["arguments"][0].as_str().unwrap().ends_with("emcc"),
+            "{entry}"
+        );
+    }
+    let err = stderr(&out);
+    assert!(err.contains("3 rewritten"), "{err}");
+    assert!(err.contains("2 compiled, 1 linked"), "{err}");
+}
+
+const SETUP_PY: &str = "from setuptools import setup, Extension\n\
+setup(name='demo', version='1.0', ext_modules=[Extension('demo', ['src/demo.c', 'src/helper.c'])])\n";
+
+fn setuptools_project(s: &Scratch) {
+    s.write("setup.py", SETUP_PY);
+    s.write(
+        "src/demo.c",
+        "int helper(void);\nint demo(void) { return helper(); }\n",
+    );
+    s.write("src/helper.c", "int helper(void) { return 1; }\n");
+}
+
+fn fake_emcc_target(s: &Scratch) -> (PathBuf, PathBuf) {
+    let emcc = s.write("fake/emcc", FAKE_EMCC);
+    make_executable(&emcc);
+    let target = s.write(
+        "target.json",
+        &serde_json::json!({"emcc": emcc, "emxx": emcc, "emar": emcc, "emranlib": emcc})
+            .to_string(),
+    );
+    (emcc, target)
+}
+
+#[test]
+fn run_a_setuptools_build_with_a_fake_emcc() {
+    let s = Scratch::new("run-setuptools");
+    setuptools_project(&s);
+    let (emcc, target) = fake_emcc_target(&s);
+    let out = run_in(
+        s.path(),
+        pyrewrite("run").arg("--target").arg(&target).args([
+            "--",
+            "python3",
+            "setup.py",
+            "-q",
+            "build_ext",
+            "--inplace",
+        ]),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let db = compdb(&s.path().join(".pyrewrite/compile_commands.json"));
+    assert_eq!(compdb_files(&db), set(&["demo.c", "helper.c"]), "{db:#?}");
+    for entry in &db {
+        assert_eq!(entry["arguments"][0].as_str(), emcc.to_str(), "{entry}");
+    }
+    let err = stderr(&out);
+    assert!(err.contains("2 compiled, 1 linked"), "{err}");
+}
+
+#[test]
+fn run_finds_the_wheel_pip_wrote_and_fails_with_3_when_it_is_not_wasm() {
+    let s = Scratch::new("run-pip");
+    setuptools_project(&s);
+    // The fake emcc writes empty files: the wheel's extension is no side
+    // module, so assembly must fail, naming the wheel, with status 3.
+    let (_, target) = fake_emcc_target(&s);
+    let out = run_in(
+        s.path(),
+        pyrewrite("run").arg("--target").arg(&target).args([
+            "--",
+            "python3",
+            "-m",
+            "pip",
+            "wheel",
+            ".",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            "wheels",
+        ]),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("wheels/demo-1.0-"), "{err}");
+    assert!(err.contains("2 compiled, 1 linked"), "{err}");
+}
+
+#[test]
+fn run_pip_wheel_with_real_emcc_ends_with_a_wasm_wheel() {
+    let s = Scratch::new("run-pip-emcc");
+    s.write(
+        "setup.py",
+        "from setuptools import setup, Extension\n\
+         setup(name='demo', version='1.0', ext_modules=[Extension('demo', ['src/demo.c'])])\n",
+    );
+    // No Python.h: the default profile has no target CPython headers.
+    s.write("src/demo.c", "int PyInit_demo(void) { return 0; }\n");
+    let target = s.write("target.json", "{}");
+    let out = run_in(
+        s.path(),
+        pyrewrite("run").arg("--target").arg(&target).args([
+            "--out",
+            "wasm",
+            "--",
+            "python3",
+            "-m",
+            "pip",
+            "wheel",
+            ".",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            "wheels",
+        ]),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let wheel = s
+        .path()
+        .join("wasm/demo-1.0-cp311-cp311-emscripten_3_1_32_wasm32.whl");
+    assert!(wheel.is_file(), "{err}");
+    assert!(
+        err.contains(
+            "demo-1.0-cp311-cp311-emscripten_3_1_32_wasm32.whl (emscripten_3_1_32_wasm32)"
+        ),
+        "{err}"
+    );
+    let names = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zipfile; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))",
+        ])
+        .arg(&wheel)
+        .output()
+        .unwrap();
+    let names = String::from_utf8_lossy(&names.stdout);
+    assert!(
+        names
+            .lines()
+            .any(|n| n == "demo.cpython-311-wasm32-emscripten.so"),
+        "{names}"
+    );
+    // The native wheel pip wrote is left where it was.
+    assert!(s
+        .path()
+        .join("wheels/demo-1.0-cp311-cp311-linux_x86_64.whl")
+        .is_file());
+}
