@@ -3,7 +3,7 @@
 technique and against the alternatives. Every figure is a ratio against a
 baseline measured in the same run, interleaved, over several repetitions.
 
-    python3 bench/run.py [--reps 15] [--n 300] [--parts 1,2,3]
+    python3 bench/run.py [--reps 15] [--n 300] [--parts 1,2,3] [--reps3 1]
 
 Needs `cargo build --release --workspace` (uses target/release) and gcc; part 2b
 needs emcc (scripts/setup.sh); part 3 needs the network-free sdist cache from
@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import shutil
 import statistics
 import subprocess
@@ -77,11 +78,16 @@ def fmt(xs):
 
 
 def interleave(configs, reps):
-    """Run each config once per round, `reps` rounds: drift hits all alike."""
+    """Run each config once per round, `reps` rounds, in a new random order
+    each round (fixed seed): drift and a busy neighbour hit all configs alike,
+    and no config always runs right after the baseline."""
     results = {name: [] for name in configs}
+    order = list(configs)
+    rng = random.Random(7)
     for _ in range(reps):
-        for name, fn in configs.items():
-            results[name].append(fn())
+        rng.shuffle(order)
+        for name in order:
+            results[name].append(configs[name]())
     return results
 
 
@@ -238,6 +244,8 @@ def main():
     ap.add_argument("--reps", type=int, default=15, help="interleaved repetitions per config")
     ap.add_argument("--n", type=int, default=300, help="execs per run in parts 1 and 2")
     ap.add_argument("--parts", default="1,2", help="comma-separated parts to run (1,2,3)")
+    ap.add_argument("--reps3", type=int, default=1,
+                    help="interleaved repetitions of each whole build in part 3 (minutes each)")
     args = ap.parse_args()
     release = ROOT / "target/release"
     parts = {int(p) for p in args.parts.split(",")}
@@ -260,7 +268,7 @@ def main():
             part2(work, lib, shim_dir, base_env, args.reps, args.n // 2, emcc)
         if 3 in parts:
             from whole_build import part3  # noqa: E402  (bench/whole_build.py)
-            part3(ROOT, work, base_env, args.reps)
+            part3(ROOT, work, base_env, args.reps3)
         print(f"\nLoad average at end: {os.getloadavg()[0]:.1f}.")
 
 
