@@ -58,6 +58,10 @@ def part3(root: Path, work: Path, base_env, reps):
 
     plain_env = dict(env, CC=emcc, CXX=emcc + "++", LDSHARED=f"{emcc} -shared -sSIDE_MODULE=1 -sWASM_BIGINT",
                      CFLAGS=f"-I{include} -O2 -g0 -fPIC", NODE_PATH="/usr/share/nodejs")
+    # Debian's emcc links executables (feature tests such as pycryptodome's
+    # compiler_opt.py) through node + acorn, found only with NODE_PATH; both
+    # cross builds get it so that they differ only in how emcc is reached.
+    run_env = dict(env, NODE_PATH="/usr/share/nodejs")
     configs = {
         "native": lambda: timed(pip(fresh("w-native")), env, work),
         "trace": lambda: timed([str(pyrewrite), "trace", "--quiet", "--events", str(work / "t.jsonl"),
@@ -65,7 +69,7 @@ def part3(root: Path, work: Path, base_env, reps):
         "plain-emcc": lambda: timed(pip(fresh("w-plain")), plain_env, work),
         "run": lambda: timed([str(pyrewrite), "run", "--quiet", "--no-verify", "--target", str(target),
                               "--events", str(work / "r.jsonl"), "--compdb", str(work / "r.json"), "--"]
-                             + pip(fresh("w-run")), env, work),
+                             + pip(fresh("w-run")), run_env, work),
     }
     res = {k: [] for k in configs}
     for _ in range(reps):
