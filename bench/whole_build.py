@@ -90,6 +90,8 @@ def part3(root: Path, work: Path, base_env, reps):
     print("|---|---|---|---|---|---|")
     print(f"| {med['native']:.1f} | {med['trace']:.1f} | {med['plain-emcc']:.1f} | {med['run']:.1f} "
           f"| {med['trace'] / med['native']:.3f} | {med['run'] / med['plain-emcc']:.3f} |")
+    print("\nEach run (s): " + "; ".join(f"{k} " + ", ".join(f"{x:.1f}" for x in v)
+                                        for k, v in res.items()))
     print(f"\nEvents recorded (last run): trace {events['trace']}, run {events['run']}. "
           f"Wheels (last run): " + "; ".join(f"{k}: {', '.join(v) or 'none'}"
                                              for k, v in wheels.items()))
