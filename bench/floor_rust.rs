@@ -48,7 +48,10 @@ extern "C" fn init() {
         (&SPAWN, c"posix_spawn"),
         (&SPAWNP, c"posix_spawnp"),
     ] {
-        slot.store(unsafe { dlsym(RTLD_NEXT, name.as_ptr()) }, Ordering::Release);
+        slot.store(
+            unsafe { dlsym(RTLD_NEXT, name.as_ptr()) },
+            Ordering::Release,
+        );
     }
 }
 
@@ -100,8 +103,14 @@ unsafe fn log_exec(function: &[u8], path: *const c_char) {
 
 type ExecveFn = unsafe extern "C" fn(*const c_char, Argv, Argv) -> c_int;
 type ExecvFn = unsafe extern "C" fn(*const c_char, Argv) -> c_int;
-type SpawnFn =
-    unsafe extern "C" fn(*mut c_int, *const c_char, *const c_void, *const c_void, Argv, Argv) -> c_int;
+type SpawnFn = unsafe extern "C" fn(
+    *mut c_int,
+    *const c_char,
+    *const c_void,
+    *const c_void,
+    Argv,
+    Argv,
+) -> c_int;
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn execve(p: *const c_char, a: Argv, e: Argv) -> c_int {
@@ -138,7 +147,9 @@ pub unsafe extern "C" fn posix_spawn(
 ) -> c_int {
     unsafe {
         log_exec(b"posix_spawn", p);
-        core::mem::transmute::<*mut c_void, SpawnFn>(SPAWN.load(Ordering::Acquire))(pid, p, fa, at, a, e)
+        core::mem::transmute::<*mut c_void, SpawnFn>(SPAWN.load(Ordering::Acquire))(
+            pid, p, fa, at, a, e,
+        )
     }
 }
 
@@ -153,6 +164,8 @@ pub unsafe extern "C" fn posix_spawnp(
 ) -> c_int {
     unsafe {
         log_exec(b"posix_spawnp", p);
-        core::mem::transmute::<*mut c_void, SpawnFn>(SPAWNP.load(Ordering::Acquire))(pid, p, fa, at, a, e)
+        core::mem::transmute::<*mut c_void, SpawnFn>(SPAWNP.load(Ordering::Acquire))(
+            pid, p, fa, at, a, e,
+        )
     }
 }
