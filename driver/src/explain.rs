@@ -27,7 +27,9 @@ use std::process::ExitCode;
 #[derive(clap::Args)]
 #[command(
     after_help = "argv[0] is taken as the exec path; response files (@file) are read from \
-    the current directory; nothing is written or run. `explain` exits 0 whatever the decision, \
+    the current directory; nothing is written or run. For a rewrite, `env:` lines show the \
+    profile's variables as the command would get them (composed with this shell's values). \
+    `explain` exits 0 whatever the decision, \
     2 on a bad profile.\n\n\
     --json keys: action (passthrough|rewrite|answer|refuse); argv (what would run: the input \
     for passthrough, [] for answer/refuse); stdout and exit_code (set for answer and refuse, \
@@ -58,7 +60,7 @@ pub fn main(args: Args) -> anyhow::Result<ExitCode> {
     if args.json {
         println!("{}", to_json(&e, &argv));
     } else {
-        print!("{}", to_human(&e));
+        print!("{}", to_human(&e, &rewritten_env(&target)));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -122,7 +124,21 @@ fn shell_quote(arg: &[u8]) -> String {
     }
 }
 
-fn to_human(e: &Explanation) -> String {
+/// The profile's `env` as the rewritten command would get it here: composed
+/// with this process's values, as the preload composes it with the build's.
+fn rewritten_env(target: &Target) -> Vec<(String, String)> {
+    target
+        .env
+        .iter()
+        .map(|(name, value)| {
+            let caller = std::env::var_os(name).map(OsString::into_vec);
+            let v = Target::env_value(name.as_bytes(), value.as_bytes(), caller.as_deref());
+            (name.clone(), lossy(&v))
+        })
+        .collect()
+}
+
+fn to_human(e: &Explanation, env: &[(String, String)]) -> String {
     let mut out = format!("action: {}\n", e.decision.action_name());
     if let Some(tool) = e.decision.tool() {
         out += &format!("tool:   {}\n", tool.as_str());
@@ -133,6 +149,9 @@ fn to_human(e: &Explanation) -> String {
         Decision::Rewrite { argv, files, .. } => {
             let cmd: Vec<_> = argv.iter().map(|a| shell_quote(a)).collect();
             out += &format!("run:    {}\n", cmd.join(" "));
+            for (name, value) in env {
+                out += &format!("env:    {name}={}\n", shell_quote(value.as_bytes()));
+            }
             for (path, contents) in files {
                 out += &format!("writes: {} (rewritten response file):\n", lossy(path));
                 for line in lossy(contents).lines() {
@@ -154,4 +173,39 @@ fn to_human(e: &Explanation) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn explain_gcc(argv: &[&str], target: &Target) -> Explanation {
+        let argv: Vec<&[u8]> = argv.iter().map(|a| a.as_bytes()).collect();
+        explain(argv[0], &argv, target, &|_| None)
+    }
+
+    #[test]
+    fn human_output_shows_the_profile_env_of_a_rewrite_only() {
+        let mut target = Target::default();
+        target
+            .env
+            .insert("NODE_PATH".into(), "/usr/share/nodejs".into());
+        let env = rewritten_env(&target);
+        assert_eq!(env.len(), 1);
+        assert!(env[0].1.starts_with("/usr/share/nodejs"), "{env:?}");
+        let e = explain_gcc(&["gcc", "-O2", "p.c", "-o", "p"], &target);
+        let out = to_human(&e, &env);
+        assert!(
+            out.contains(&format!(
+                "env:    NODE_PATH={}\n",
+                shell_quote(env[0].1.as_bytes())
+            )),
+            "{out}"
+        );
+        let e = explain_gcc(&["python3", "setup.py"], &target);
+        assert!(!to_human(&e, &env).contains("env:"));
+        // The JSON keeps its five keys.
+        let json = to_json(&e, &[b"python3".to_vec()]);
+        assert_eq!(json.as_object().unwrap().len(), 5);
+    }
 }

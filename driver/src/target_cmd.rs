@@ -15,6 +15,8 @@ use std::process::ExitCode;
 mod dist;
 #[path = "target/headers.rs"]
 mod headers;
+#[path = "target/node.rs"]
+mod node;
 #[path = "target/pyconfig.rs"]
 mod pyconfig;
 #[path = "target/sysconfig.rs"]
@@ -33,7 +35,9 @@ pub enum Command {
     /// generated from the host's headers of the same minor version with
     /// `pyconfig.h` regenerated from Pyodide's sysconfigdata; it is cached
     /// (keyed by a hash of all inputs) in --cache-dir. All paths written to the
-    /// profile are absolute.
+    /// profile are absolute. When `node` cannot find `acorn` by itself (Debian
+    /// keeps it in /usr/share/nodejs), the profile's `env` gets
+    /// NODE_PATH=/usr/share/nodejs for emcc's program links.
     FromPyodide {
         /// The Pyodide distribution (e.g. node_modules/pyodide).
         dir: PathBuf,
@@ -154,7 +158,15 @@ fn from_pyodide(
     } else {
         None
     };
+    let env = node::env_for_emcc("node", Path::new(node::DEBIAN_NODE_MODULES));
+    for (name, value) in &env {
+        eprintln!(
+            "pyrewrite: env {name}={value} for emcc (node cannot find acorn otherwise; \
+             emcc needs it to link programs)"
+        );
+    }
     Ok(Target {
+        env,
         pyodide_dir,
         emcc: path_string(tools.emcc),
         emxx: path_string(tools.emxx),

@@ -6,6 +6,9 @@
 //!   preload entries.
 //! * Recursion guard: the rewritten compiler (emcc runs clang, wasm-ld, node)
 //!   runs with this library removed from `LD_PRELOAD`.
+//! * Profile environment: the rewritten compiler also gets the target
+//!   profile's `env` entries (composed in `exec.rs`), replacing the caller's
+//!   variables of the same names. Passthrough execs never do.
 //!
 //! When nothing needs changing the caller's envp is passed on as is; otherwise
 //! the new array lives in stack buffers owned by the caller's frame.
@@ -75,24 +78,49 @@ impl EnvBuf {
         self.finish(need.preload)
     }
 
-    /// envp without this library in `LD_PRELOAD` (for the rewritten compiler).
+    /// envp without this library in `LD_PRELOAD`, plus `extra` (`NAME=VALUE`
+    /// C strings that replace every caller entry of the same name): for the
+    /// rewritten compiler.
     ///
     /// # Safety
-    /// As for [`EnvBuf::keep`].
+    /// As for [`EnvBuf::keep`]; `extra` holds valid C strings that outlive the exec.
     pub unsafe fn strip(
         &mut self,
         envp: *const *const c_char,
         s: &Session,
+        extra: &[*const c_char],
     ) -> *const *const c_char {
         let entries = unsafe { entries(envp) };
-        let Some(at) = entries.iter().position(|e| {
+        let at = entries.iter().position(|e| {
             e.to_bytes()
                 .strip_prefix(LD_PRELOAD_EQ)
                 .is_some_and(|v| preload_entries(v).any(|e| s.is_ours(e)))
-        }) else {
+        });
+        if at.is_none() && extra.is_empty() {
             return envp;
-        };
-        let old = &entries[at].to_bytes()[LD_PRELOAD_EQ.len()..];
+        }
+        // SAFETY: the caller passes valid C strings.
+        let extra_name = |i: usize| name_of(unsafe { CStr::from_ptr(extra[i]) }.to_bytes());
+        let replaced = |e: &CStr| (0..extra.len()).any(|i| extra_name(i) == name_of(e.to_bytes()));
+        let mut kept_any = false;
+        if let Some(at) = at {
+            let old = &entries[at].to_bytes()[LD_PRELOAD_EQ.len()..];
+            kept_any = self.push_preload_without_us(old, s);
+        }
+        for (i, e) in entries.iter().enumerate() {
+            if Some(i) != at && !replaced(e) {
+                self.ptrs.push(e.as_ptr());
+            }
+        }
+        for &e in extra {
+            self.ptrs.push(e);
+        }
+        self.finish(kept_any)
+    }
+
+    /// Writes `LD_PRELOAD=` with the entries of `old` that are not this
+    /// library into `self.preload`; `false` (nothing written) if none is left.
+    fn push_preload_without_us(&mut self, old: &[u8], s: &Session) -> bool {
         let mut kept_any = false;
         for entry in preload_entries(old).filter(|e| !s.is_ours(e)) {
             if kept_any {
@@ -106,12 +134,7 @@ impl EnvBuf {
         if kept_any {
             self.preload.push(0);
         }
-        for (i, e) in entries.iter().enumerate() {
-            if i != at {
-                self.ptrs.push(e.as_ptr());
-            }
-        }
-        self.finish(kept_any)
+        kept_any
     }
 
     fn finish(&mut self, with_preload: bool) -> *const *const c_char {
@@ -187,6 +210,20 @@ unsafe fn with_rebuilt_env<R>(
 ) -> R {
     let mut buf = EnvBuf::new();
     f(unsafe { buf.keep(envp, s) })
+}
+
+/// The value of the first `name=` entry of `envp` (what `getenv` would give
+/// the program that is about to run).
+///
+/// # Safety
+/// `envp` is NULL or a NULL-terminated array of C strings that outlive `'a`.
+pub unsafe fn lookup<'a>(envp: *const *const c_char, name: &[u8]) -> Option<&'a [u8]> {
+    let entries = unsafe { entries(envp) };
+    (0..entries.len).find_map(|i| {
+        // SAFETY: `i < len`; the strings outlive 'a by the caller's promise.
+        let e = unsafe { CStr::from_ptr(*entries.ptr.add(i)) }.to_bytes();
+        e.strip_prefix(name).and_then(|v| v.strip_prefix(b"="))
+    })
 }
 
 fn name_of(entry: &[u8]) -> &[u8] {
@@ -305,14 +342,63 @@ mod tests {
         let e = envp(&[c"LD_PRELOAD=libm.so.6:/lib/libpyrewrite.so libz.so", c"B=2"]);
         let mut b = EnvBuf::new();
         assert_eq!(
-            read(unsafe { b.strip(e.as_ptr(), &s) }),
+            read(unsafe { b.strip(e.as_ptr(), &s, &[]) }),
             ["B=2", "LD_PRELOAD=libm.so.6 libz.so"]
         );
         let e = envp(&[c"LD_PRELOAD=/lib/libpyrewrite.so", c"B=2"]);
         let mut b = EnvBuf::new();
-        assert_eq!(read(unsafe { b.strip(e.as_ptr(), &s) }), ["B=2"]);
+        assert_eq!(read(unsafe { b.strip(e.as_ptr(), &s, &[]) }), ["B=2"]);
         let e = envp(&[c"B=2"]);
         let mut b = EnvBuf::new();
-        assert_eq!(unsafe { b.strip(e.as_ptr(), &s) }, e.as_ptr());
+        assert_eq!(unsafe { b.strip(e.as_ptr(), &s, &[]) }, e.as_ptr());
+    }
+
+    #[test]
+    fn strip_adds_extra_entries_replacing_the_callers() {
+        let s = session();
+        let extra = [
+            c"NODE_PATH=/usr/share/nodejs:/mine".as_ptr(),
+            c"EM_X=1".as_ptr(),
+        ];
+        let e = envp(&[
+            c"NODE_PATH=/mine",
+            c"LD_PRELOAD=/lib/libpyrewrite.so",
+            c"B=2",
+            c"NODE_PATH=/dup",
+        ]);
+        let mut b = EnvBuf::new();
+        assert_eq!(
+            read(unsafe { b.strip(e.as_ptr(), &s, &extra) }),
+            ["B=2", "NODE_PATH=/usr/share/nodejs:/mine", "EM_X=1"]
+        );
+        // Nothing of ours to strip: the extras still make a new envp.
+        let e = envp(&[c"B=2", c"NODE_PATHX=keep"]);
+        let mut b = EnvBuf::new();
+        assert_eq!(
+            read(unsafe { b.strip(e.as_ptr(), &s, &extra) }),
+            [
+                "B=2",
+                "NODE_PATHX=keep",
+                "NODE_PATH=/usr/share/nodejs:/mine",
+                "EM_X=1"
+            ]
+        );
+    }
+
+    #[test]
+    fn lookup_finds_the_first_exact_name() {
+        let e = envp(&[
+            c"NODE_PATHX=no",
+            c"NODE_PATH=/a",
+            c"NODE_PATH=/b",
+            c"EMPTY=",
+        ]);
+        assert_eq!(
+            unsafe { lookup(e.as_ptr(), b"NODE_PATH") },
+            Some(&b"/a"[..])
+        );
+        assert_eq!(unsafe { lookup(e.as_ptr(), b"EMPTY") }, Some(&b""[..]));
+        assert_eq!(unsafe { lookup(e.as_ptr(), b"NODE") }, None);
+        assert_eq!(unsafe { lookup(std::ptr::null(), b"NODE_PATH") }, None);
     }
 }

@@ -5,14 +5,14 @@
 //! how a program is finally started and how a reply is produced; the hooks in
 //! `hooks.rs` build one and call [`intercept`].
 
-use crate::envp::{with_session_env, EnvBuf};
+use crate::envp::{lookup, with_session_env, EnvBuf};
 use crate::path::{is_executable, search_path, CANDIDATE_MAX};
 use crate::report::{self, CArgv, Report};
 use crate::session::{self, Session};
 use crate::small::SmallVec;
 use libc::{c_char, c_int};
 use pyrewrite_protocol::Action;
-use pyrewrite_rules::{classify, decide, resolve_program, Decision};
+use pyrewrite_rules::{classify, decide, resolve_program, Decision, Target};
 use std::ffi::CStr;
 
 pub type Argv = *const *const c_char;
@@ -84,7 +84,7 @@ unsafe fn intercept_compiler(
     s: &Session,
 ) -> c_int {
     let mut arena = Arena::new();
-    let plan = plan_compiler(s, path, args, &mut arena);
+    let plan = plan_compiler(s, path, args, envp, &mut arena);
     let (new_argv, reason) = arena.finish();
     let r = Report {
         function,
@@ -99,10 +99,13 @@ unsafe fn intercept_compiler(
     let mut env = EnvBuf::new();
     match plan.action {
         Action::Passthrough => unsafe { with_session_env(envp, s, |e| launch.original(e)) },
-        Action::Rewrite => unsafe { launch.other(arena.program(), new_argv.0, env.strip(envp, s)) },
+        Action::Rewrite => unsafe {
+            let env = env.strip(envp, s, arena.env());
+            launch.other(arena.program(), new_argv.0, env)
+        },
         Action::Answer | Action::Refuse => {
             let fd = if plan.action == Action::Answer { 1 } else { 2 };
-            unsafe { launch.reply(fd, arena.text(), plan.code, env.strip(envp, s)) }
+            unsafe { launch.reply(fd, arena.text(), plan.code, env.strip(envp, s, &[])) }
         }
     }
 }
@@ -115,8 +118,10 @@ struct Plan {
 
 /// Asks the rules what runs instead and copies the answer into `arena`, so that
 /// every heap allocation (profile, decision) is freed before the exec.
+/// `envp` is the environment the build passed to the exec (the caller's
+/// values of the profile's `env` variables are read from it).
 #[inline(never)]
-fn plan_compiler(s: &Session, path: &[u8], args: CArgv, arena: &mut Arena) -> Plan {
+fn plan_compiler(s: &Session, path: &[u8], args: CArgv, envp: Argv, arena: &mut Arena) -> Plan {
     let tool = classify(path, args.first()).map_or("cc", |t| t.as_str());
     let target = match session::load_target(s) {
         Ok(t) => t,
@@ -159,6 +164,14 @@ fn plan_compiler(s: &Session, path: &[u8], args: CArgv, arena: &mut Arena) -> Pl
             arena.set_program(&resolved);
             for a in &argv {
                 arena.push_arg(a);
+            }
+            for (name, value) in &target.env {
+                // SAFETY: the hook's caller passes a NULL or NULL-terminated envp.
+                let caller = unsafe { lookup(envp, name.as_bytes()) };
+                arena.push_env(
+                    name.as_bytes(),
+                    &Target::env_value(name.as_bytes(), value.as_bytes(), caller),
+                );
             }
             Plan {
                 action: Action::Rewrite,
@@ -219,6 +232,8 @@ fn write_file(name: &[u8], contents: &[u8]) -> std::io::Result<()> {
 pub struct Arena {
     bytes: SmallVec<u8, 32768>,
     argv: SmallVec<*const c_char, 2048>,
+    /// `NAME=VALUE` entries from the profile's `env` (offsets until `finish`).
+    env: SmallVec<*const c_char, 32>,
     program: usize,
     text: (usize, usize),
     reason: Option<(usize, usize)>,
@@ -229,6 +244,7 @@ impl Arena {
         Arena {
             bytes: SmallVec::new(),
             argv: SmallVec::new(),
+            env: SmallVec::new(),
             program: usize::MAX,
             text: (0, 0),
             reason: None,
@@ -253,6 +269,14 @@ impl Arena {
     fn push_arg(&mut self, a: &[u8]) {
         let off = self.push_bytes(a, true).0;
         self.argv.push(off as *const c_char);
+    }
+
+    fn push_env(&mut self, name: &[u8], value: &[u8]) {
+        let start = self.bytes.len();
+        self.push_bytes(name, false);
+        self.bytes.push(b'=');
+        self.push_bytes(value, true);
+        self.env.push(start as *const c_char);
     }
 
     fn set_text(&mut self, t: &[u8]) {
@@ -285,6 +309,9 @@ impl Arena {
         for p in self.argv.as_mut_slice() {
             *p = (base + *p as usize) as *const c_char;
         }
+        for p in self.env.as_mut_slice() {
+            *p = (base + *p as usize) as *const c_char;
+        }
         self.argv.push(std::ptr::null());
         let reason = self.reason.map(|(s, n)| &self.bytes.as_slice()[s..s + n]);
         (CArgv(self.argv.as_ptr()), reason)
@@ -293,6 +320,11 @@ impl Arena {
     fn program(&self) -> *const c_char {
         // SAFETY: `program` is an offset of a NUL-terminated string in `bytes`.
         unsafe { self.bytes.as_ptr().add(self.program).cast() }
+    }
+
+    /// The profile's environment entries; valid after `finish`.
+    fn env(&self) -> &[*const c_char] {
+        self.env.as_slice()
     }
 
     fn text(&self) -> &[u8] {

@@ -18,11 +18,13 @@
 //! | `ldflags` | `-O2 -g0` | appended on every link |
 //! | `cxx_ldflags` | `-fexceptions` | appended on C++ links (em++, or `-lstdc++`): exception catching must be on at link too |
 //! | `pyodide_dir` | none | Pyodide distribution the wheels will be loaded into (npm package dir with `pyodide.asm.wasm`; relative to the profile file); `pyrewrite verify` checks wheels against it |
+//! | `env` | `{}` | variables set in the environment of every **rewritten** command only (the emcc the preload runs), never in the build's other processes; a name ending in `PATH` is a `:` list: the profile's value comes first, the caller's value is kept after it (see [`Target::env_value`]) |
 //!
 //! Program names without a `/` are looked up when the profile is loaded by
 //! the caller with [`Target::resolve_programs`] (PATH, then `$EMSDK`).
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// A wasm32 target profile. See the module table for every field.
@@ -61,6 +63,10 @@ pub struct Target {
     /// will be loaded into; `pyrewrite verify` checks them against it. Relative
     /// paths are relative to the profile file.
     pub pyodide_dir: Option<String>,
+    /// Environment of the rewritten commands only (e.g. `NODE_PATH` for the
+    /// node that emcc runs when it links a program). Build processes that run
+    /// unchanged never see it. Values are composed by [`Target::env_value`].
+    pub env: BTreeMap<String, String>,
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -84,6 +90,7 @@ impl Default for Target {
             ldflags: strings(&["-O2", "-g0"]),
             cxx_ldflags: strings(&["-fexceptions"]),
             pyodide_dir: None,
+            env: BTreeMap::new(),
         }
     }
 }
@@ -113,7 +120,7 @@ impl Target {
     /// or a value of the wrong type is an error that names the field.
     pub fn from_json(text: &str) -> Result<Target, TargetError> {
         let err = match serde_json::from_str::<Target>(text) {
-            Ok(target) => return Ok(target),
+            Ok(target) => return target.check_env().map(|()| target),
             Err(err) => err,
         };
         // Find the field at fault by trying each one alone.
@@ -133,6 +140,27 @@ impl Target {
             field: None,
             message: err.to_string(),
         })
+    }
+
+    /// `env` names must be usable as environment variables, and `LD_PRELOAD`
+    /// is the session's own (the rewritten command runs without the library).
+    fn check_env(&self) -> Result<(), TargetError> {
+        for (name, value) in &self.env {
+            let problem = if name.is_empty() || name.contains(['=', '\0']) {
+                "a variable name must be non-empty, without `=` or NUL"
+            } else if name == "LD_PRELOAD" {
+                "LD_PRELOAD cannot be set: the session manages it"
+            } else if value.contains('\0') {
+                "a value cannot contain NUL"
+            } else {
+                continue;
+            };
+            return Err(TargetError {
+                field: Some("env".into()),
+                message: format!("{name:?}: {problem}"),
+            });
+        }
+        Ok(())
     }
 
     /// This profile with every program name that has no `/` replaced by the
@@ -159,6 +187,34 @@ impl Target {
             emranlib: resolve(&self.emranlib),
             ..self.clone()
         }
+    }
+}
+
+/// `true` for variables holding a `:`-separated search list (`NODE_PATH`,
+/// `PYTHONPATH`, `LD_LIBRARY_PATH`, `PATH`): their profile value is prepended to
+/// the caller's instead of replacing it.
+pub fn is_path_list(name: &[u8]) -> bool {
+    name.ends_with(b"PATH")
+}
+
+impl Target {
+    /// The value a rewritten command gets for the profile's variable `name`
+    /// (`profile` is its value in [`Target::env`]), given the value in the
+    /// environment the build passed to the exec (`caller`).
+    ///
+    /// Other variables: the profile's value replaces the caller's. A search
+    /// list ([`is_path_list`]): `profile:caller`, so the profile's entry is
+    /// searched first and whatever the build set still works; an empty side
+    /// is left out (no empty entry, which would mean the current directory).
+    pub fn env_value(name: &[u8], profile: &[u8], caller: Option<&[u8]>) -> Vec<u8> {
+        let mut value = profile.to_vec();
+        if let Some(caller) = caller.filter(|c| !c.is_empty() && is_path_list(name)) {
+            if !value.is_empty() {
+                value.push(b':');
+            }
+            value.extend_from_slice(caller);
+        }
+        value
     }
 }
 
@@ -226,6 +282,59 @@ mod tests {
         let e = Target::from_json("{not json").unwrap_err();
         assert_eq!(e.field, None);
         assert!(e.to_string().contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn env_is_read_and_defaults_to_empty() {
+        assert!(Target::default().env.is_empty());
+        let t = Target::from_json(r#"{"env": {"NODE_PATH": "/usr/share/nodejs", "EM_X": "1"}}"#)
+            .unwrap();
+        assert_eq!(
+            t.env.get("NODE_PATH").map(String::as_str),
+            Some("/usr/share/nodejs")
+        );
+        assert_eq!(t.env.len(), 2);
+        let back = Target::from_json(&serde_json::to_string(&t).unwrap()).unwrap();
+        assert_eq!(back, t);
+        let e = Target::from_json(r#"{"env": {"NODE_PATH": 1}}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("env"));
+        let e = Target::from_json(r#"{"env": ["NODE_PATH=/x"]}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("env"));
+        for bad in [
+            r#"{"A=B": "1"}"#,
+            r#"{"": "1"}"#,
+            r#"{"LD_PRELOAD": "x.so"}"#,
+        ] {
+            let e = Target::from_json(&format!(r#"{{"env": {bad}}}"#)).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("env"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn path_lists_prepend_other_variables_replace() {
+        let v = |n: &str, p: &str, c: Option<&str>| {
+            String::from_utf8(Target::env_value(
+                n.as_bytes(),
+                p.as_bytes(),
+                c.map(str::as_bytes),
+            ))
+            .unwrap()
+        };
+        assert_eq!(
+            v("NODE_PATH", "/usr/share/nodejs", None),
+            "/usr/share/nodejs"
+        );
+        assert_eq!(
+            v("NODE_PATH", "/usr/share/nodejs", Some("")),
+            "/usr/share/nodejs"
+        );
+        assert_eq!(
+            v("NODE_PATH", "/usr/share/nodejs", Some("/home/u/lib")),
+            "/usr/share/nodejs:/home/u/lib"
+        );
+        assert_eq!(v("NODE_PATH", "", Some("/home/u/lib")), "/home/u/lib");
+        assert_eq!(v("EM_CACHE", "/c", Some("/old")), "/c");
+        assert_eq!(v("EM_CACHE", "/c", None), "/c");
     }
 
     #[test]
