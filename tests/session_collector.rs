@@ -4,51 +4,11 @@
 //! This proves the driver side (collector, log, compdb, exit statuses,
 //! signals) independently of the preload; `session_preload.rs` runs the real one.
 
+mod common;
+
+use common::{driver, read_json, read_json_lines, run_in, stderr_of, TempDir};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// target/debug, found from this test executable (target/debug/deps/<test>).
-fn artifacts() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
-}
-
-fn pyrewrite() -> Command {
-    let bin = artifacts().join("pyrewrite");
-    assert!(
-        bin.is_file(),
-        "{} missing: run `cargo build --workspace` first",
-        bin.display()
-    );
-    Command::new(bin)
-}
-
-/// A scratch directory removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "pyrewrite-session-test-{}-{}-{name}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use std::process::Command;
 
 /// The fake preload. `client.py spec.json CODE` sends every event of the spec
 /// (cwd filled in) and exits CODE; `client.py many N TAG` sends N compile
@@ -102,24 +62,15 @@ fn write_spec(dir: &Path, events: serde_json::Value) -> PathBuf {
     p
 }
 
-fn run_in(dir: &Path, cmd: &mut Command) -> Output {
-    cmd.current_dir(dir).stdin(Stdio::null()).output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn read_lines(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn read_json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+/// `python3 client.py spec.json EXIT`: the fake build that sends `spec`'s
+/// events and exits `exit`.
+fn client_command(client: &Path, spec: &Path, exit: i32) -> Vec<std::ffi::OsString> {
+    vec![
+        python().into(),
+        client.into(),
+        spec.into(),
+        exit.to_string().into(),
+    ]
 }
 
 /// A small build as the preload would report it: two compiles, a link, a
@@ -139,21 +90,18 @@ fn sample_build() -> serde_json::Value {
 
 #[test]
 fn trace_records_tool_events_writes_compdb_and_propagates_exit_code() {
-    let s = Scratch::new("trace");
+    let s = TempDir::new("trace");
     let client = write_client(s.path());
     let spec = write_spec(s.path(), sample_build());
     let out = run_in(
         s.path(),
-        pyrewrite()
+        driver()
             .args(["trace", "--"])
-            .arg(python())
-            .arg(&client)
-            .arg(&spec)
-            .arg("7"),
+            .args(client_command(&client, &spec, 7)),
     );
-    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(7), "{}", stderr_of(&out));
     // Defaults: .pyrewrite/events.jsonl and .pyrewrite/compile_commands.json.
-    let events = read_lines(&s.path().join(".pyrewrite/events.jsonl"));
+    let events = read_json_lines(&s.path().join(".pyrewrite/events.jsonl"));
     assert_eq!(
         events.len(),
         4,
@@ -175,7 +123,7 @@ fn trace_records_tool_events_writes_compdb_and_propagates_exit_code() {
         a["directory"].as_str().unwrap(),
         std::fs::canonicalize(s.path()).unwrap().to_str().unwrap()
     );
-    let err = stderr(&out);
+    let err = stderr_of(&out);
     assert!(
         err.contains("5 execs seen: 3 rewritten, 1 passed through, 1 answered, 0 refused"),
         "{err}"
@@ -185,25 +133,26 @@ fn trace_records_tool_events_writes_compdb_and_propagates_exit_code() {
 
 #[test]
 fn trace_all_records_every_exec_and_summary_reads_it_back() {
-    let s = Scratch::new("trace-all");
+    let s = TempDir::new("trace-all");
     let client = write_client(s.path());
     let spec = write_spec(s.path(), sample_build());
     let log = s.path().join("log.jsonl");
     let out = run_in(
         s.path(),
-        pyrewrite()
+        driver()
             .args(["trace", "--all", "--quiet", "--events"])
             .arg(&log)
             .args(["--"])
-            .arg(python())
-            .arg(&client)
-            .arg(&spec)
-            .arg("0"),
+            .args(client_command(&client, &spec, 0)),
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stderr(&out).is_empty(), "--quiet printed: {}", stderr(&out));
-    assert_eq!(read_lines(&log).len(), 5);
-    let summary = run_in(s.path(), pyrewrite().args(["events", "summary"]).arg(&log));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).is_empty(),
+        "--quiet printed: {}",
+        stderr_of(&out)
+    );
+    assert_eq!(read_json_lines(&log).len(), 5);
+    let summary = run_in(s.path(), driver().args(["events", "summary"]).arg(&log));
     assert_eq!(summary.status.code(), Some(0));
     let text = String::from_utf8_lossy(&summary.stdout);
     assert!(
@@ -215,33 +164,34 @@ fn trace_all_records_every_exec_and_summary_reads_it_back() {
 
 #[test]
 fn events_summary_names_the_bad_line() {
-    let s = Scratch::new("bad-log");
+    let s = TempDir::new("bad-log");
     let log = s.path().join("events.jsonl");
     std::fs::write(&log, "\n{\"pid\": 1}\n").unwrap();
-    let out = run_in(s.path(), pyrewrite().args(["events", "summary"]).arg(&log));
+    let out = run_in(s.path(), driver().args(["events", "summary"]).arg(&log));
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("events.jsonl:2"), "{}", stderr(&out));
+    assert!(
+        stderr_of(&out).contains("events.jsonl:2"),
+        "{}",
+        stderr_of(&out)
+    );
 }
 
 #[test]
 fn run_compdb_holds_rewritten_commands() {
-    let s = Scratch::new("run");
+    let s = TempDir::new("run");
     let client = write_client(s.path());
     let spec = write_spec(s.path(), sample_build());
     let target = s.path().join("target.json");
     std::fs::write(&target, "{}").unwrap();
     let out = run_in(
         s.path(),
-        pyrewrite()
+        driver()
             .args(["run", "--target"])
             .arg(&target)
             .args(["--compdb", "cc.json", "--"])
-            .arg(python())
-            .arg(&client)
-            .arg(&spec)
-            .arg("0"),
+            .args(client_command(&client, &spec, 0)),
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let db = read_json(&s.path().join("cc.json"));
     let mut argv0: Vec<&str> = db
         .as_array()
@@ -253,27 +203,27 @@ fn run_compdb_holds_rewritten_commands() {
     assert_eq!(argv0, vec!["/usr/bin/em++", "/usr/bin/emcc"]);
     // run records every exec, the configure-style python3 one included.
     assert_eq!(
-        read_lines(&s.path().join(".pyrewrite/events.jsonl")).len(),
+        read_json_lines(&s.path().join(".pyrewrite/events.jsonl")).len(),
         5
     );
     assert!(
-        stderr(&out).contains("no new wheel found"),
+        stderr_of(&out).contains("no new wheel found"),
         "{}",
-        stderr(&out)
+        stderr_of(&out)
     );
 }
 
 #[test]
 fn run_without_a_readable_target_names_the_file_and_the_next_step() {
-    let s = Scratch::new("no-target");
+    let s = TempDir::new("no-target");
     let out = run_in(
         s.path(),
-        pyrewrite()
+        driver()
             .env_remove("PYREWRITE_TARGET")
             .args(["run", "--", "true"]),
     );
     assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
+    let err = stderr_of(&out);
     assert!(err.contains(".pyrewrite/target.json"), "{err}");
     assert!(err.contains("pyrewrite target from-pyodide"), "{err}");
     assert!(!s.path().join(".pyrewrite/events.jsonl").exists());
@@ -281,13 +231,13 @@ fn run_without_a_readable_target_names_the_file_and_the_next_step() {
 
 #[test]
 fn run_exits_3_when_the_build_succeeds_but_a_wheel_cannot_be_assembled() {
-    let s = Scratch::new("bad-wheel");
+    let s = TempDir::new("bad-wheel");
     let target = s.path().join("target.json");
     std::fs::write(&target, "{}").unwrap();
     // The "build" writes a wheel that is not even a zip file.
     let out = run_in(
         s.path(),
-        pyrewrite().args(["run", "--target"]).arg(&target).args([
+        driver().args(["run", "--target"]).arg(&target).args([
             "--",
             "sh",
             "-c",
@@ -297,22 +247,22 @@ fn run_exits_3_when_the_build_succeeds_but_a_wheel_cannot_be_assembled() {
             "wh",
         ]),
     );
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
     assert!(
-        stderr(&out).contains("x-1.0-cp311-cp311-linux_x86_64.whl"),
+        stderr_of(&out).contains("x-1.0-cp311-cp311-linux_x86_64.whl"),
         "{}",
-        stderr(&out)
+        stderr_of(&out)
     );
 }
 
 #[test]
 fn a_build_failure_wins_over_assembly() {
-    let s = Scratch::new("fail");
+    let s = TempDir::new("fail");
     let target = s.path().join("target.json");
     std::fs::write(&target, "{}").unwrap();
     let out = run_in(
         s.path(),
-        pyrewrite()
+        driver()
             .args(["run", "--quiet", "--target"])
             .arg(&target)
             .args([
@@ -322,12 +272,12 @@ fn a_build_failure_wins_over_assembly() {
                 "echo junk > y-1.0-py3-none-any.whl; exit 5",
             ]),
     );
-    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
 }
 
 #[test]
 fn no_event_is_lost_from_8_parallel_jobs_of_200() {
-    let s = Scratch::new("parallel");
+    let s = TempDir::new("parallel");
     let client = write_client(s.path());
     let script = format!(
         "for j in 1 2 3 4 5 6 7 8; do {} {} many 200 job$j & done; wait",
@@ -336,10 +286,10 @@ fn no_event_is_lost_from_8_parallel_jobs_of_200() {
     );
     let out = run_in(
         s.path(),
-        pyrewrite().args(["trace", "--quiet", "--", "sh", "-c", &script]),
+        driver().args(["trace", "--quiet", "--", "sh", "-c", &script]),
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let events = read_lines(&s.path().join(".pyrewrite/events.jsonl"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let events = read_json_lines(&s.path().join(".pyrewrite/events.jsonl"));
     let mut sources: Vec<String> = events
         .iter()
         .map(|e| e["argv"][2].as_str().unwrap().to_string())
@@ -353,19 +303,16 @@ fn no_event_is_lost_from_8_parallel_jobs_of_200() {
 
 #[test]
 fn plain_progress_prints_one_line_per_step() {
-    let s = Scratch::new("progress");
+    let s = TempDir::new("progress");
     let client = write_client(s.path());
     let spec = write_spec(s.path(), sample_build());
     let out = run_in(
         s.path(),
-        pyrewrite()
+        driver()
             .args(["trace", "--"])
-            .arg(python())
-            .arg(&client)
-            .arg(&spec)
-            .arg("0"),
+            .args(client_command(&client, &spec, 0)),
     );
-    let err = stderr(&out);
+    let err = stderr_of(&out);
     // stderr is a pipe here, so progress is plain lines, not a status line.
     // Numbered in arrival order, one line per step.
     for n in ["[  1] ", "[  2] ", "[  3] "] {
@@ -396,7 +343,7 @@ fn signal(child: &std::process::Child, sig: libc::c_int) {
 /// Start `trace` around a shell that traps `name`, send `sig` to the DRIVER,
 /// and check the build got it and the private directory is gone.
 fn check_forwarded(sig: libc::c_int, name: &str) {
-    let s = Scratch::new(name);
+    let s = TempDir::new(name);
     let ready = s.path().join("socket-path");
     // The build traps the signal (before saying it is ready) to prove it got it.
     let script = format!(
@@ -405,7 +352,7 @@ fn check_forwarded(sig: libc::c_int, name: &str) {
         r = ready.display(),
         g = s.path().join("got").display()
     );
-    let mut child = pyrewrite()
+    let mut child = driver()
         .args(["trace", "--quiet", "--", "sh", "-c", &script])
         .current_dir(s.path())
         .spawn()
@@ -450,10 +397,10 @@ fn sigint_is_forwarded_to_the_build_and_the_temp_dir_removed() {
 
 #[test]
 fn a_build_killed_by_a_signal_exits_128_plus_n() {
-    let s = Scratch::new("killed");
+    let s = TempDir::new("killed");
     let ready = s.path().join("ready");
     let script = format!("touch {}; exec sleep 30", ready.display());
-    let mut child = pyrewrite()
+    let mut child = driver()
         .args(["trace", "--quiet", "--", "sh", "-c", &script])
         .current_dir(s.path())
         .spawn()
@@ -481,7 +428,7 @@ fn a_real_clang_tool_accepts_the_compdb() {
         eprintln!("skipped: no clang-check installed (apt install clang-tools-14)");
         return;
     };
-    let s = Scratch::new("clang");
+    let s = TempDir::new("clang");
     std::fs::create_dir_all(s.path().join("src/inc")).unwrap();
     std::fs::write(s.path().join("src/inc/answer.h"), "#define ANSWER 42\n").unwrap();
     // Compiles only with the -I and -D from the recorded command.
@@ -497,7 +444,7 @@ fn a_real_clang_tool_accepts_the_compdb() {
     );
     let out = run_in(
         s.path(),
-        pyrewrite()
+        driver()
             .args([
                 "trace",
                 "--quiet",
@@ -505,12 +452,9 @@ fn a_real_clang_tool_accepts_the_compdb() {
                 "build/compile_commands.json",
                 "--",
             ])
-            .arg(python())
-            .arg(&client)
-            .arg(&spec)
-            .arg("0"),
+            .args(client_command(&client, &spec, 0)),
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let check = Command::new(&tool)
         .args(["-p", "build", "src/a.c"])
         .current_dir(s.path())
@@ -521,7 +465,7 @@ fn a_real_clang_tool_accepts_the_compdb() {
         "{} rejected the database: {}{}",
         tool.display(),
         String::from_utf8_lossy(&check.stdout),
-        stderr(&check)
+        stderr_of(&check)
     );
     // And the database is what made it pass: without -DEXTRA the file fails.
     std::fs::write(s.path().join("build/compile_commands.json"), "[]").unwrap();
@@ -538,10 +482,10 @@ fn a_real_clang_tool_accepts_the_compdb() {
 
 #[test]
 fn on_a_terminal_the_status_row_is_reserved_and_given_back() {
-    let s = Scratch::new("tty");
+    let s = TempDir::new("tty");
     let client = write_client(s.path());
     let spec = write_spec(s.path(), sample_build());
-    let bin = artifacts().join("pyrewrite");
+    let bin = common::driver_bin();
     // util-linux `script` gives the driver a pseudo-terminal of a known size.
     let inner = format!(
         "stty rows 10 cols 80; {} trace -- {} {} {} 0",
@@ -554,7 +498,7 @@ fn on_a_terminal_the_status_row_is_reserved_and_given_back() {
         s.path(),
         Command::new("script").args(["-qec", &inner, "/dev/null"]),
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let tty = String::from_utf8_lossy(&out.stdout);
     let reserve = tty.find("\x1b[1;9r").expect("scroll region not shrunk");
     let status = tty

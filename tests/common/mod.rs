@@ -1,12 +1,13 @@
 //! Shared helpers for the integration tests: where the built artifacts are,
-//! scratch directories, a fake emcc, C fixtures, sessions and event logs.
+//! scratch directories, a fake emcc, C fixtures, sessions and event logs,
+//! running the driver, and locating the Pyodide dist.
 //!
 //! Every test binary includes this module and uses a different part of it.
 #![allow(dead_code)]
 
 use pyrewrite_protocol::{env, Event};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// `target/debug` (or the profile dir the tests were built in): the test
@@ -251,4 +252,113 @@ pub fn expected_rewrite(path: &str, argv: &[String], target: &Path) -> Vec<Strin
 /// The strings of `v`.
 pub fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
+}
+
+/// `pyrewrite` (the built driver) as a command to configure.
+pub fn driver() -> Command {
+    Command::new(driver_bin())
+}
+
+/// A scratch directory under the system temp dir, removed when dropped.
+/// Short paths (unlike [`scratch`]'s under target/) keep socket paths made
+/// inside it well below the 108-byte `sun_path` limit.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// A fresh, empty `<tmp>/pyrewrite-test-<pid>-<n>-<name>`.
+    pub fn new(name: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "pyrewrite-test-{}-{}-{name}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Writes `text` to `rel` inside the directory (creating parent dirs).
+    pub fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.0.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `cmd` in `dir` with stdin closed (a build must never wait on the
+/// test's terminal) and returns its output.
+pub fn run_in(dir: &Path, cmd: &mut Command) -> Output {
+    cmd.current_dir(dir).stdin(Stdio::null()).output().unwrap()
+}
+
+/// The stderr of `o` as text.
+pub fn stderr_of(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A JSON-lines file as raw JSON values (the schema unchecked, unlike
+/// [`read_events`]); a missing file is a panic naming it.
+pub fn read_json_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A whole JSON file; a missing or malformed file is a panic naming it.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The build command the session tests run: `pip wheel` of the project in the
+/// current dir into `wheels/`, offline, with neither dependencies nor
+/// build isolation (setuptools comes from the host Python).
+pub const PIP_WHEEL: &[&str] = &[
+    "python3",
+    "-m",
+    "pip",
+    "wheel",
+    ".",
+    "--no-deps",
+    "--no-build-isolation",
+    "--no-index",
+    "-q",
+    "-w",
+    "wheels",
+];
+
+/// The Pyodide 0.23.4 dist (the dir holding `pyodide.asm.wasm`):
+/// `<repo>/.cache/pyodide-npm/node_modules/pyodide`, else
+/// `$PYREWRITE_PYODIDE_DIR`; missing, a panic saying to run scripts/setup.sh.
+pub fn pyodide_dist() -> PathBuf {
+    let default =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/pyodide-npm/node_modules/pyodide");
+    if default.join("pyodide.asm.wasm").is_file() {
+        return default;
+    }
+    if let Some(dir) = std::env::var_os("PYREWRITE_PYODIDE_DIR") {
+        let dir = PathBuf::from(dir);
+        if dir.join("pyodide.asm.wasm").is_file() {
+            return dir;
+        }
+    }
+    panic!(
+        "Pyodide 0.23.4 not found at {} nor in $PYREWRITE_PYODIDE_DIR: run scripts/setup.sh \
+         (it installs npm pyodide@0.23.4 there)",
+        default.display()
+    );
 }
