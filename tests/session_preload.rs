@@ -6,94 +6,28 @@
 //! the preload (the driver's own default); otherwise the one next to the
 //! `pyrewrite` binary is used.
 
+mod common;
+
+use common::{driver, read_json, read_json_lines, run_in, stderr_of, TempDir, PIP_WHEEL};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-fn artifacts() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
-}
+use std::process::Command;
 
 fn preload() -> PathBuf {
     std::env::var_os("PYREWRITE_PRELOAD")
         .map(PathBuf::from)
-        .unwrap_or_else(|| artifacts().join("libpyrewrite.so"))
+        .unwrap_or_else(|| common::artifact_dir().join("libpyrewrite.so"))
 }
 
 /// `pyrewrite <sub> --preload <lib> <args...>`
 fn pyrewrite(sub: &str) -> Command {
-    let bin = artifacts().join("pyrewrite");
-    assert!(
-        bin.is_file(),
-        "{} missing: run `cargo build --workspace` first",
-        bin.display()
-    );
-    let mut c = Command::new(bin);
+    let mut c = driver();
     c.arg(sub).arg("--preload").arg(preload());
     c
 }
 
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "pyrewrite-preload-test-{}-{}-{name}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-    fn write(&self, rel: &str, text: &str) -> PathBuf {
-        let p = self.0.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn make_executable(p: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-fn run_in(dir: &Path, cmd: &mut Command) -> Output {
-    cmd.current_dir(dir).stdin(Stdio::null()).output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn events(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 fn compdb(path: &Path) -> Vec<serde_json::Value> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str::<serde_json::Value>(&text)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
+    read_json(path).as_array().unwrap().clone()
 }
 
 /// The basenames of the `file` fields of a compilation database.
@@ -133,7 +67,7 @@ build/%.o: src/%.c
 \t$(CC) -fPIC -Iinclude -DDEMO_SCALE=3 -c $< -o $@
 ";
 
-fn make_project(s: &Scratch, n: usize) {
+fn make_project(s: &TempDir, n: usize) {
     s.write("Makefile", MAKEFILE);
     s.write("include/demo.h", "int demo_scale(void);\n");
     for i in 0..n {
@@ -146,11 +80,11 @@ fn make_project(s: &Scratch, n: usize) {
 
 #[test]
 fn trace_a_parallel_make_build() {
-    let s = Scratch::new("make");
+    let s = TempDir::new("make");
     make_project(&s, 6);
     let out = run_in(s.path(), pyrewrite("trace").args(["--", "make", "-j8"]));
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let log = events(&s.path().join(".pyrewrite/events.jsonl"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let log = read_json_lines(&s.path().join(".pyrewrite/events.jsonl"));
     let compiles: Vec<_> = log
         .iter()
         .filter(|e| e["tool"] == "cc" && e["argv"].as_array().unwrap().iter().any(|a| a == "-c"))
@@ -166,7 +100,7 @@ fn trace_a_parallel_make_build() {
         compdb_files(&db),
         set(&["f0.c", "f1.c", "f2.c", "f3.c", "f4.c", "f5.c"])
     );
-    let err = stderr(&out);
+    let err = stderr_of(&out);
     assert!(err.contains("6 compiled, 1 linked"), "{err}");
     assert!(s.path().join("libdemo.so").is_file());
 
@@ -177,13 +111,13 @@ fn trace_a_parallel_make_build() {
             .current_dir(s.path())
             .output()
             .unwrap();
-        assert!(check.status.success(), "{}", stderr(&check));
+        assert!(check.status.success(), "{}", stderr_of(&check));
     }
 }
 
 #[test]
 fn trace_a_setuptools_build() {
-    let s = Scratch::new("setuptools");
+    let s = TempDir::new("setuptools");
     s.write(
         "setup.py",
         "from setuptools import setup, Extension\n\
@@ -200,7 +134,7 @@ fn trace_a_setuptools_build() {
         s.path(),
         pyrewrite("trace").args(["--", "python3", "setup.py", "-q", "build_ext", "--inplace"]),
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let db = compdb(&s.path().join(".pyrewrite/compile_commands.json"));
     assert_eq!(compdb_files(&db), set(&["demo.c", "helper.c"]), "{db:#?}");
     assert_eq!(db.len(), 2);
@@ -218,7 +152,7 @@ fn trace_a_setuptools_build() {
             "setuptools' Python include dir missing: {args:?}"
         );
     }
-    let err = stderr(&out);
+    let err = stderr_of(&out);
     assert!(err.contains("2 compiled, 1 linked"), "{err}");
 }
 
@@ -229,10 +163,10 @@ while [ $# -gt 0 ]; do if [ \"$1\" = -o ]; then shift; : > \"$1\"; fi; shift; do
 
 #[test]
 fn run_rewrites_a_make_build_and_the_compdb_holds_the_wasm_commands() {
-    let s = Scratch::new("run-make");
+    let s = TempDir::new("run-make");
     make_project(&s, 3);
     let emcc = s.write("fake/emcc", FAKE_EMCC);
-    make_executable(&emcc);
+    common::set_mode(&emcc, 0o755);
     let target = s.write(
         "target.json",
         &serde_json::json!({"emcc": emcc, "emxx": emcc, "emar": emcc, "emranlib": emcc})
@@ -245,7 +179,7 @@ fn run_rewrites_a_make_build_and_the_compdb_holds_the_wasm_commands() {
             .arg(&target)
             .args(["--", "make", "-j4"]),
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let calls = std::fs::read_to_string(s.path().join("fake/calls.log")).unwrap();
     assert_eq!(
         calls.lines().filter(|l| l.contains(" -c ")).count(),
@@ -257,20 +191,20 @@ fn run_rewrites_a_make_build_and_the_compdb_holds_the_wasm_commands() {
     for entry in &db {
         assert_eq!(entry["arguments"][0].as_str(), emcc.to_str(), "{entry}");
     }
-    let err = stderr(&out);
+    let err = stderr_of(&out);
     assert!(err.contains("3 compiled, 1 linked"), "{err}");
     assert!(err.contains("4 rewritten"), "{err}");
 }
 
 #[test]
 fn no_event_is_lost_from_8_parallel_jobs_of_200_compiles() {
-    let s = Scratch::new("many");
+    let s = TempDir::new("many");
     // A fast fake `gcc` (shell builtins only): the build is about execs, not compiling.
     let gcc = s.write(
         "bin/gcc",
         "#!/bin/sh\nwhile [ $# -gt 0 ]; do if [ \"$1\" = -o ]; then shift; : > \"$1\"; fi; shift; done\n",
     );
-    make_executable(&gcc);
+    common::set_mode(&gcc, 0o755);
     s.write(
         "Makefile",
         "SRCS := $(wildcard src/*.c)\nall: $(SRCS:.c=.o)\n%.o: %.c\n\tgcc -c $< -o $@\n",
@@ -289,8 +223,8 @@ fn no_event_is_lost_from_8_parallel_jobs_of_200_compiles() {
             .env("PATH", path)
             .args(["--quiet", "--", "make", "-s", "-j8"]),
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let log = events(&s.path().join(".pyrewrite/events.jsonl"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let log = read_json_lines(&s.path().join(".pyrewrite/events.jsonl"));
     let sources: BTreeSet<String> = log
         .iter()
         .filter(|e| e["tool"] == "cc")
@@ -309,7 +243,7 @@ fn run_with_real_emcc_builds_wasm_from_an_unchanged_makefile() {
         Path::new("/usr/bin/emcc").exists(),
         "/usr/bin/emcc is missing: apt-get install -y emscripten"
     );
-    let s = Scratch::new("run-emcc");
+    let s = TempDir::new("run-emcc");
     make_project(&s, 2);
     // The default profile: emcc/em++ from PATH.
     let target = s.write("target.json", "{}");
@@ -320,7 +254,7 @@ fn run_with_real_emcc_builds_wasm_from_an_unchanged_makefile() {
             .arg(&target)
             .args(["--", "make", "-j2"]),
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     for file in ["build/f0.o", "build/f1.o", "libdemo.so"] {
         let bytes = std::fs::read(s.path().join(file)).unwrap();
         assert_eq!(&bytes[..4], b"\0asm", "{file} is not wasm");
@@ -333,7 +267,7 @@ fn run_with_real_emcc_builds_wasm_from_an_unchanged_makefile() {
             "{entry}"
         );
     }
-    let err = stderr(&out);
+    let err = stderr_of(&out);
     assert!(err.contains("3 rewritten"), "{err}");
     assert!(err.contains("2 compiled, 1 linked"), "{err}");
 }
@@ -341,7 +275,7 @@ fn run_with_real_emcc_builds_wasm_from_an_unchanged_makefile() {
 const SETUP_PY: &str = "from setuptools import setup, Extension\n\
 setup(name='demo', version='1.0', ext_modules=[Extension('demo', ['src/demo.c', 'src/helper.c'])])\n";
 
-fn setuptools_project(s: &Scratch) {
+fn setuptools_project(s: &TempDir) {
     s.write("setup.py", SETUP_PY);
     s.write(
         "src/demo.c",
@@ -350,9 +284,9 @@ fn setuptools_project(s: &Scratch) {
     s.write("src/helper.c", "int helper(void) { return 1; }\n");
 }
 
-fn fake_emcc_target(s: &Scratch) -> (PathBuf, PathBuf) {
+fn fake_emcc_target(s: &TempDir) -> (PathBuf, PathBuf) {
     let emcc = s.write("fake/emcc", FAKE_EMCC);
-    make_executable(&emcc);
+    common::set_mode(&emcc, 0o755);
     let target = s.write(
         "target.json",
         &serde_json::json!({"emcc": emcc, "emxx": emcc, "emar": emcc, "emranlib": emcc})
@@ -363,7 +297,7 @@ fn fake_emcc_target(s: &Scratch) -> (PathBuf, PathBuf) {
 
 #[test]
 fn run_a_setuptools_build_with_a_fake_emcc() {
-    let s = Scratch::new("run-setuptools");
+    let s = TempDir::new("run-setuptools");
     setuptools_project(&s);
     let (emcc, target) = fake_emcc_target(&s);
     let out = run_in(
@@ -377,41 +311,32 @@ fn run_a_setuptools_build_with_a_fake_emcc() {
             "--inplace",
         ]),
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let db = compdb(&s.path().join(".pyrewrite/compile_commands.json"));
     assert_eq!(compdb_files(&db), set(&["demo.c", "helper.c"]), "{db:#?}");
     for entry in &db {
         assert_eq!(entry["arguments"][0].as_str(), emcc.to_str(), "{entry}");
     }
-    let err = stderr(&out);
+    let err = stderr_of(&out);
     assert!(err.contains("2 compiled, 1 linked"), "{err}");
 }
 
 #[test]
 fn run_finds_the_wheel_pip_wrote_and_fails_with_3_when_it_is_not_wasm() {
-    let s = Scratch::new("run-pip");
+    let s = TempDir::new("run-pip");
     setuptools_project(&s);
     // The fake emcc writes empty files: the wheel's extension is no side
     // module, so assembly must fail, naming the wheel, with status 3.
     let (_, target) = fake_emcc_target(&s);
     let out = run_in(
         s.path(),
-        pyrewrite("run").arg("--target").arg(&target).args([
-            "--",
-            "python3",
-            "-m",
-            "pip",
-            "wheel",
-            ".",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "-q",
-            "-w",
-            "wheels",
-        ]),
+        pyrewrite("run")
+            .arg("--target")
+            .arg(&target)
+            .arg("--")
+            .args(PIP_WHEEL),
     );
-    let err = stderr(&out);
+    let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(err.contains("wheels/demo-1.0-"), "{err}");
     assert!(err.contains("2 compiled, 1 linked"), "{err}");
@@ -419,7 +344,7 @@ fn run_finds_the_wheel_pip_wrote_and_fails_with_3_when_it_is_not_wasm() {
 
 #[test]
 fn run_pip_wheel_with_real_emcc_ends_with_a_wasm_wheel() {
-    let s = Scratch::new("run-pip-emcc");
+    let s = TempDir::new("run-pip-emcc");
     s.write(
         "setup.py",
         "from setuptools import setup, Extension\n\
@@ -430,24 +355,13 @@ fn run_pip_wheel_with_real_emcc_ends_with_a_wasm_wheel() {
     let target = s.write("target.json", "{}");
     let out = run_in(
         s.path(),
-        pyrewrite("run").arg("--target").arg(&target).args([
-            "--out",
-            "wasm",
-            "--",
-            "python3",
-            "-m",
-            "pip",
-            "wheel",
-            ".",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "-q",
-            "-w",
-            "wheels",
-        ]),
+        pyrewrite("run")
+            .arg("--target")
+            .arg(&target)
+            .args(["--out", "wasm", "--"])
+            .args(PIP_WHEEL),
     );
-    let err = stderr(&out);
+    let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
     let wheel = s
         .path()
