@@ -6,82 +6,14 @@
 //! Pyodide 0.23.4 at `<repo>/.cache/pyodide-npm/node_modules/pyodide`
 //! (`scripts/setup.sh` installs it) or in `$PYREWRITE_PYODIDE_DIR`.
 //!
-//! Target CPython headers: no `pyrewrite target from-pyodide` exists yet, and
-//! the host's headers do not compile for wasm32 (`pyconfig.h` says
-//! `SIZEOF_LONG 8`, `pyport.h` then stops with "LONG_BIT definition appears
-//! wrong"). The tests copy the host's include dir and set the pointer-sized
-//! entries of `pyconfig.h` to wasm32's 4 bytes: enough for a module that only
-//! calls `PyModule_Create2`/`PyLong_FromLong`, and verify only reads imports.
+//! The target profile is the one `pyrewrite target from-pyodide` derives
+//! from that Pyodide (wasm32 `pyconfig.h`), moved to `conf/` with the Pyodide
+//! dir made relative to it.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
-
-fn pyodide_dist() -> PathBuf {
-    let default = Path::new(REPO).join(".cache/pyodide-npm/node_modules/pyodide");
-    if default.join("pyodide.asm.wasm").is_file() {
-        return default;
-    }
-    if let Some(dir) = std::env::var_os("PYREWRITE_PYODIDE_DIR") {
-        let dir = PathBuf::from(dir);
-        if dir.join("pyodide.asm.wasm").is_file() {
-            return dir;
-        }
-    }
-    panic!(
-        "Pyodide 0.23.4 not found at {} nor in $PYREWRITE_PYODIDE_DIR: run scripts/setup.sh \
-         (it installs npm pyodide@0.23.4 there)",
-        default.display()
-    );
-}
-
-/// The host CPython include dir with `pyconfig.h` adjusted to wasm32's sizes.
-fn wasm32_python_include(into: &Path) -> PathBuf {
-    let host = Command::new("python3")
-        .args([
-            "-c",
-            "import sysconfig; print(sysconfig.get_paths()['include'])",
-        ])
-        .output()
-        .expect("run python3");
-    let host = PathBuf::from(String::from_utf8(host.stdout).unwrap().trim());
-    let dir = into.join("pyinc");
-    let status = Command::new("cp")
-        .arg("-r")
-        .arg(&host)
-        .arg(&dir)
-        .status()
-        .unwrap();
-    assert!(status.success(), "cannot copy {}", host.display());
-    let config = dir.join("pyconfig.h");
-    let text = std::fs::read_to_string(&config).unwrap();
-    let eight_on_x86_64_four_on_wasm32 = [
-        "ALIGNOF_LONG",
-        "ALIGNOF_SIZE_T",
-        "SIZEOF_LONG",
-        "SIZEOF_PTHREAD_T",
-        "SIZEOF_SIZE_T",
-        "SIZEOF_TIME_T",
-        "SIZEOF_UINTPTR_T",
-        "SIZEOF_VOID_P",
-    ];
-    let patched: Vec<String> = text
-        .lines()
-        .map(|line| {
-            for name in eight_on_x86_64_four_on_wasm32 {
-                if line == format!("#define {name} 8") {
-                    return format!("#define {name} 4");
-                }
-            }
-            line.to_string()
-        })
-        .collect();
-    std::fs::write(&config, patched.join("\n") + "\n").unwrap();
-    dir
-}
 
 /// A setuptools project `demo` whose one extension has `body` as its module
 /// function `demo.f()`, and a target profile in `conf/` naming the Pyodide
@@ -108,12 +40,9 @@ fn project(name: &str, includes: &str, body: &str) -> (PathBuf, PathBuf) {
              PyMODINIT_FUNC PyInit_demo(void) {{ return PyModule_Create(&def); }}\n"
         ),
     );
-    std::os::unix::fs::symlink(pyodide_dist(), dir.join("runtime")).unwrap();
-    let include = wasm32_python_include(&dir);
-    let profile = serde_json::json!({
-        "pyodide_dir": "../runtime",
-        "python_include": include,
-    });
+    std::os::unix::fs::symlink(common::pyodide_dist(), dir.join("runtime")).unwrap();
+    let mut profile = common::read_json(&common::pyodide_target());
+    profile["pyodide_dir"] = "../runtime".into();
     write("conf/target.json", &profile.to_string());
     (dir.clone(), dir.join("conf/target.json"))
 }
@@ -128,20 +57,8 @@ fn run_pip(dir: &Path, profile: &Path, extra: &[&str]) -> (Option<i32>, String) 
         .arg("--target")
         .arg(profile)
         .args(extra)
-        .args([
-            "--",
-            "python3",
-            "-m",
-            "pip",
-            "wheel",
-            ".",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "-q",
-            "-w",
-            "wheels",
-        ])
+        .arg("--")
+        .args(common::PIP_WHEEL)
         .env_remove("LD_PRELOAD")
         .env_remove("PYREWRITE_TARGET")
         .output()
