@@ -6,6 +6,8 @@
 //! Needs: emcc, node, and Pyodide at <repo>/.cache/pyodide-npm/node_modules/pyodide
 //! (scripts/setup.sh installs it) or in $PYREWRITE_PYODIDE_DIR.
 
+mod common;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -141,35 +143,6 @@ struct Fixtures {
     dir: PathBuf,
 }
 
-fn pyodide_dist() -> PathBuf {
-    let default = Path::new(REPO).join(".cache/pyodide-npm/node_modules/pyodide");
-    if default.join("pyodide.asm.wasm").is_file() {
-        return default;
-    }
-    if let Some(dir) = std::env::var_os("PYREWRITE_PYODIDE_DIR") {
-        let dir = PathBuf::from(dir);
-        if dir.join("pyodide.asm.wasm").is_file() {
-            return dir;
-        }
-    }
-    panic!(
-        "Pyodide 0.23.4 not found at {} nor in $PYREWRITE_PYODIDE_DIR: run scripts/setup.sh \
-         (it installs npm pyodide@0.23.4 there)",
-        default.display()
-    );
-}
-
-fn pyrewrite_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join("pyrewrite");
-    assert!(
-        bin.is_file(),
-        "{} missing: run `cargo build --workspace` first",
-        bin.display()
-    );
-    bin
-}
-
 fn run(cmd: &mut Command) -> Output {
     let out = cmd
         .output()
@@ -272,11 +245,11 @@ os.replace(tmp, whl)
 
 /// `pyrewrite verify ... --json`: (exit code, report).
 fn verify(args: &[&Path], extra: &[&str]) -> (i32, Value) {
-    let out = Command::new(pyrewrite_bin())
+    let out = common::driver()
         .arg("verify")
         .args(args)
         .arg("--against")
-        .arg(pyodide_dist())
+        .arg(common::pyodide_dist())
         .args(extra)
         .arg("--json")
         .output()
@@ -313,7 +286,7 @@ fn load_in_pyodide(case: &Case) -> Loaded {
     let script = Path::new(REPO).join("tests/pyodide/load_so.mjs");
     let out = Command::new("node")
         .arg(script)
-        .arg(pyodide_dist())
+        .arg(common::pyodide_dist())
         .arg(so_path(case.name))
         .arg(case.call.0)
         .args(case.call.1.iter().map(|a| a.to_string()))
@@ -502,10 +475,10 @@ fn symbols_from_the_same_wheel_or_with_wheels_count_as_provided() {
 #[test]
 fn target_profile_naming_the_runtime_works_like_the_dir() {
     let profile = fixtures().dir.join("target-with-pyodide.json");
-    let json = serde_json::json!({ "pyodide_dir": pyodide_dist() });
+    let json = serde_json::json!({ "pyodide_dir": common::pyodide_dist() });
     std::fs::write(&profile, json.to_string()).unwrap();
     let whl = wheel("usetime", &["usetime"]);
-    let out = Command::new(pyrewrite_bin())
+    let out = common::driver()
         .arg("verify")
         .arg(&whl)
         .arg("--against")
@@ -520,7 +493,7 @@ fn target_profile_naming_the_runtime_works_like_the_dir() {
     // A profile without pyodide_dir cannot be verified against: usage error.
     let bare = fixtures().dir.join("target-bare.json");
     std::fs::write(&bare, "{}").unwrap();
-    let out = Command::new(pyrewrite_bin())
+    let out = common::driver()
         .arg("verify")
         .arg(&whl)
         .arg("--against")
@@ -556,14 +529,14 @@ fn native_and_bad_inputs() {
     assert_eq!(findings(&report)[0]["kind"], "not-side-module");
 
     // A missing wheel or runtime is a usage/IO error: exit 2 with the path named.
-    let out = Command::new(pyrewrite_bin())
+    let out = common::driver()
         .args(["verify", "/nonexistent/x.whl", "--against"])
-        .arg(pyodide_dist())
+        .arg(common::pyodide_dist())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/x.whl"));
-    let out = Command::new(pyrewrite_bin())
+    let out = common::driver()
         .arg("verify")
         .arg(so_path("clean"))
         .args(["--against", "/nonexistent-runtime"])
@@ -575,11 +548,11 @@ fn native_and_bad_inputs() {
 #[test]
 fn human_report_explains_and_suggests() {
     let whl = wheel("usetime", &["usetime"]);
-    let out = Command::new(pyrewrite_bin())
+    let out = common::driver()
         .arg("verify")
         .arg(&whl)
         .arg("--against")
-        .arg(pyodide_dist())
+        .arg(common::pyodide_dist())
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
