@@ -62,13 +62,13 @@ fn write_spec(dir: &Path, events: serde_json::Value) -> PathBuf {
     p
 }
 
-/// `python3 client.py spec.json EXIT`: the fake build that sends `spec`'s
-/// events and exits `exit`.
-fn client_command(client: &Path, spec: &Path, exit: i32) -> Vec<std::ffi::OsString> {
+/// `python3 client.py spec.json EXIT`, both files written to `dir`: the fake
+/// build that sends the events of `spec` and exits `exit`.
+fn client_command(dir: &Path, spec: serde_json::Value, exit: i32) -> Vec<std::ffi::OsString> {
     vec![
         python().into(),
-        client.into(),
-        spec.into(),
+        write_client(dir).into(),
+        write_spec(dir, spec).into(),
         exit.to_string().into(),
     ]
 }
@@ -91,13 +91,11 @@ fn sample_build() -> serde_json::Value {
 #[test]
 fn trace_records_tool_events_writes_compdb_and_propagates_exit_code() {
     let s = TempDir::new("trace");
-    let client = write_client(s.path());
-    let spec = write_spec(s.path(), sample_build());
     let out = run_in(
         s.path(),
         driver()
             .args(["trace", "--"])
-            .args(client_command(&client, &spec, 7)),
+            .args(client_command(s.path(), sample_build(), 7)),
     );
     assert_eq!(out.status.code(), Some(7), "{}", stderr_of(&out));
     // Defaults: .pyrewrite/events.jsonl and .pyrewrite/compile_commands.json.
@@ -134,8 +132,6 @@ fn trace_records_tool_events_writes_compdb_and_propagates_exit_code() {
 #[test]
 fn trace_all_records_every_exec_and_summary_reads_it_back() {
     let s = TempDir::new("trace-all");
-    let client = write_client(s.path());
-    let spec = write_spec(s.path(), sample_build());
     let log = s.path().join("log.jsonl");
     let out = run_in(
         s.path(),
@@ -143,7 +139,7 @@ fn trace_all_records_every_exec_and_summary_reads_it_back() {
             .args(["trace", "--all", "--quiet", "--events"])
             .arg(&log)
             .args(["--"])
-            .args(client_command(&client, &spec, 0)),
+            .args(client_command(s.path(), sample_build(), 0)),
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert!(
@@ -179,8 +175,6 @@ fn events_summary_names_the_bad_line() {
 #[test]
 fn run_compdb_holds_rewritten_commands() {
     let s = TempDir::new("run");
-    let client = write_client(s.path());
-    let spec = write_spec(s.path(), sample_build());
     let target = s.path().join("target.json");
     std::fs::write(&target, "{}").unwrap();
     let out = run_in(
@@ -189,7 +183,7 @@ fn run_compdb_holds_rewritten_commands() {
             .args(["run", "--target"])
             .arg(&target)
             .args(["--compdb", "cc.json", "--"])
-            .args(client_command(&client, &spec, 0)),
+            .args(client_command(s.path(), sample_build(), 0)),
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let db = read_json(&s.path().join("cc.json"));
@@ -304,13 +298,11 @@ fn no_event_is_lost_from_8_parallel_jobs_of_200() {
 #[test]
 fn plain_progress_prints_one_line_per_step() {
     let s = TempDir::new("progress");
-    let client = write_client(s.path());
-    let spec = write_spec(s.path(), sample_build());
     let out = run_in(
         s.path(),
         driver()
             .args(["trace", "--"])
-            .args(client_command(&client, &spec, 0)),
+            .args(client_command(s.path(), sample_build(), 0)),
     );
     let err = stderr_of(&out);
     // stderr is a pipe here, so progress is plain lines, not a status line.
@@ -412,19 +404,9 @@ fn a_build_killed_by_a_signal_exits_128_plus_n() {
     assert_eq!(child.wait().unwrap().code(), Some(128 + libc::SIGTERM));
 }
 
-/// A clang tool, if installed, for checking the compilation database.
-fn clang_check() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
-    ["clang-check-14", "clang-check"]
-        .iter()
-        .flat_map(|name| dirs.iter().map(move |d| d.join(name)))
-        .find(|p| p.is_file())
-}
-
 #[test]
 fn a_real_clang_tool_accepts_the_compdb() {
-    let Some(tool) = clang_check() else {
+    let Some(tool) = common::which(&["clang-check-14", "clang-check"]) else {
         eprintln!("skipped: no clang-check installed (apt install clang-tools-14)");
         return;
     };
@@ -437,11 +419,7 @@ fn a_real_clang_tool_accepts_the_compdb() {
         "#include \"answer.h\"\nint f(void) { return ANSWER + EXTRA; }\n",
     )
     .unwrap();
-    let client = write_client(s.path());
-    let spec = write_spec(
-        s.path(),
-        serde_json::json!([{"argv": ["gcc", "-Isrc/inc", "-DEXTRA=1", "-c", "src/a.c", "-o", "a.o"], "tool": "cc"}]),
-    );
+    let spec = serde_json::json!([{"argv": ["gcc", "-Isrc/inc", "-DEXTRA=1", "-c", "src/a.c", "-o", "a.o"], "tool": "cc"}]);
     let out = run_in(
         s.path(),
         driver()
@@ -452,7 +430,7 @@ fn a_real_clang_tool_accepts_the_compdb() {
                 "build/compile_commands.json",
                 "--",
             ])
-            .args(client_command(&client, &spec, 0)),
+            .args(client_command(s.path(), spec, 0)),
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let check = Command::new(&tool)

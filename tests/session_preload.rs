@@ -47,15 +47,6 @@ fn set(names: &[&str]) -> BTreeSet<String> {
     names.iter().map(|s| s.to_string()).collect()
 }
 
-fn clang_check() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
-    ["clang-check-14", "clang-check"]
-        .iter()
-        .flat_map(|name| dirs.iter().map(move |d| d.join(name)))
-        .find(|p| p.is_file())
-}
-
 const MAKEFILE: &str = "\
 SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=build/%.o)
@@ -104,7 +95,7 @@ fn trace_a_parallel_make_build() {
     assert!(err.contains("6 compiled, 1 linked"), "{err}");
     assert!(s.path().join("libdemo.so").is_file());
 
-    if let Some(tool) = clang_check() {
+    if let Some(tool) = common::which(&["clang-check-14", "clang-check"]) {
         // The file only compiles with the recorded -I and -D.
         let check = Command::new(&tool)
             .args(["-p", ".pyrewrite", "src/f3.c"])

@@ -383,3 +383,15 @@ pub fn pyodide_target() -> PathBuf {
         })
         .clone()
 }
+
+/// The first of `names` found as a file in a `$PATH` directory (all
+/// directories for the first name, then for the next), if any: for optional
+/// tools a test uses when installed.
+pub fn which(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
+    names
+        .iter()
+        .flat_map(|name| dirs.iter().map(move |d| d.join(name)))
+        .find(|p| p.is_file())
+}
