@@ -26,6 +26,13 @@ fn pyrewrite(sub: &str) -> Command {
     c
 }
 
+/// `pyrewrite run --preload <lib> --target <target>`, the build command to add.
+fn run_with(target: &Path) -> Command {
+    let mut c = pyrewrite("run");
+    c.arg("--target").arg(target);
+    c
+}
+
 fn compdb(path: &Path) -> Vec<serde_json::Value> {
     read_json(path).as_array().unwrap().clone()
 }
@@ -163,13 +170,7 @@ fn run_rewrites_a_make_build_and_the_compdb_holds_the_wasm_commands() {
         &serde_json::json!({"emcc": emcc, "emxx": emcc, "emar": emcc, "emranlib": emcc})
             .to_string(),
     );
-    let out = run_in(
-        s.path(),
-        pyrewrite("run")
-            .arg("--target")
-            .arg(&target)
-            .args(["--", "make", "-j4"]),
-    );
+    let out = run_in(s.path(), run_with(&target).args(["--", "make", "-j4"]));
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let calls = std::fs::read_to_string(s.path().join("fake/calls.log")).unwrap();
     assert_eq!(
@@ -238,13 +239,7 @@ fn run_with_real_emcc_builds_wasm_from_an_unchanged_makefile() {
     make_project(&s, 2);
     // The default profile: emcc/em++ from PATH.
     let target = s.write("target.json", "{}");
-    let out = run_in(
-        s.path(),
-        pyrewrite("run")
-            .arg("--target")
-            .arg(&target)
-            .args(["--", "make", "-j2"]),
-    );
+    let out = run_in(s.path(), run_with(&target).args(["--", "make", "-j2"]));
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     for file in ["build/f0.o", "build/f1.o", "libdemo.so"] {
         let bytes = std::fs::read(s.path().join(file)).unwrap();
@@ -293,14 +288,7 @@ fn run_a_setuptools_build_with_a_fake_emcc() {
     let (emcc, target) = fake_emcc_target(&s);
     let out = run_in(
         s.path(),
-        pyrewrite("run").arg("--target").arg(&target).args([
-            "--",
-            "python3",
-            "setup.py",
-            "-q",
-            "build_ext",
-            "--inplace",
-        ]),
+        run_with(&target).args(["--", "python3", "setup.py", "-q", "build_ext", "--inplace"]),
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let db = compdb(&s.path().join(".pyrewrite/compile_commands.json"));
@@ -319,14 +307,7 @@ fn run_finds_the_wheel_pip_wrote_and_fails_with_3_when_it_is_not_wasm() {
     // The fake emcc writes empty files: the wheel's extension is no side
     // module, so assembly must fail, naming the wheel, with status 3.
     let (_, target) = fake_emcc_target(&s);
-    let out = run_in(
-        s.path(),
-        pyrewrite("run")
-            .arg("--target")
-            .arg(&target)
-            .arg("--")
-            .args(PIP_WHEEL),
-    );
+    let out = run_in(s.path(), run_with(&target).arg("--").args(PIP_WHEEL));
     let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(err.contains("wheels/demo-1.0-"), "{err}");
@@ -346,9 +327,7 @@ fn run_pip_wheel_with_real_emcc_ends_with_a_wasm_wheel() {
     let target = s.write("target.json", "{}");
     let out = run_in(
         s.path(),
-        pyrewrite("run")
-            .arg("--target")
-            .arg(&target)
+        run_with(&target)
             .args(["--out", "wasm", "--"])
             .args(PIP_WHEEL),
     );
