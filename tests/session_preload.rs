@@ -317,11 +317,7 @@ fn run_finds_the_wheel_pip_wrote_and_fails_with_3_when_it_is_not_wasm() {
 #[test]
 fn run_pip_wheel_with_real_emcc_ends_with_a_wasm_wheel() {
     let s = TempDir::new("run-pip-emcc");
-    s.write(
-        "setup.py",
-        "from setuptools import setup, Extension\n\
-         setup(name='demo', version='1.0', ext_modules=[Extension('demo', ['src/demo.c'])])\n",
-    );
+    s.write("setup.py", common::DEMO_SETUP_PY);
     // No Python.h: the default profile has no target CPython headers.
     s.write("src/demo.c", "int PyInit_demo(void) { return 0; }\n");
     let target = s.write("target.json", "{}");

@@ -25,11 +25,7 @@ fn project(name: &str, includes: &str, body: &str) -> (PathBuf, PathBuf) {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, text).unwrap();
     };
-    write(
-        "setup.py",
-        "from setuptools import setup, Extension\n\
-         setup(name='demo', version='1.0', ext_modules=[Extension('demo', ['src/demo.c'])])\n",
-    );
+    write("setup.py", common::DEMO_SETUP_PY);
     write(
         "src/demo.c",
         &format!(

@@ -395,3 +395,8 @@ pub fn which(names: &[&str]) -> Option<PathBuf> {
         .flat_map(|name| dirs.iter().map(move |d| d.join(name)))
         .find(|p| p.is_file())
 }
+
+/// `setup.py` of a setuptools project `demo` 1.0 whose one extension, `demo`,
+/// is built from `src/demo.c` (the test writes that).
+pub const DEMO_SETUP_PY: &str = "from setuptools import setup, Extension\n\
+    setup(name='demo', version='1.0', ext_modules=[Extension('demo', ['src/demo.c'])])\n";
