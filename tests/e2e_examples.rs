@@ -4,6 +4,7 @@
 //! pure-Python package. Plus the first use (`LD_PRELOAD=libpyrewrite.so pip
 //! wheel` then `pyrewrite retag`) and the known time_t gap.
 
+mod common;
 #[path = "e2e_support/mod.rs"]
 mod support;
 

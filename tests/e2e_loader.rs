@@ -3,6 +3,7 @@
 //! rules), zipped into a wheel, installed with micropip and called in Pyodide
 //! 0.23.4. Every value depends on the generated pyconfig.h matching Pyodide.
 
+mod common;
 #[path = "e2e_support/mod.rs"]
 mod support;
 

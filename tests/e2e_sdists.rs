@@ -7,6 +7,7 @@
 //! extension module was imported from its wasm `.so`, then calls into it. The
 //! expected values were computed by the same packages built natively.
 
+mod common;
 #[path = "e2e_support/mod.rs"]
 mod support;
 

@@ -2,6 +2,9 @@
 //! prerequisites are, building a package through pyrewrite, and running
 //! Python inside a real Pyodide (tests/pyodide/run.mjs).
 //!
+//! Needs `mod common;` (tests/common) next to it in the test crate: the
+//! artifact dir and the Pyodide dist are found there, in one place.
+//!
 //! Prerequisites come from `scripts/setup.sh`. When one is missing the tests
 //! FAIL saying so (CI runs setup first); `PYREWRITE_E2E=0` skips them
 //! explicitly, with a printed reason.
@@ -34,18 +37,13 @@ impl E2e {
             return None;
         }
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let bin = std::env::current_exe()
-            .unwrap()
-            .parent()
-            .and_then(Path::parent)
-            .unwrap()
-            .to_path_buf();
+        let bin = crate::common::artifact_dir();
         let cache = root.join(".cache");
         let e = E2e {
             pyrewrite: bin.join("pyrewrite"),
             preload: bin.join("libpyrewrite.so"),
             target_json: cache.join("target.json"),
-            pyodide: cache.join("pyodide-npm/node_modules/pyodide"),
+            pyodide: crate::common::pyodide_dist(),
             support_wheels: cache.join("wheels"),
             sdists: cache.join("sdists"),
             build_venv_python: cache.join("build-venv/bin/python"),
