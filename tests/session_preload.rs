@@ -163,13 +163,7 @@ while [ $# -gt 0 ]; do if [ \"$1\" = -o ]; then shift; : > \"$1\"; fi; shift; do
 fn run_rewrites_a_make_build_and_the_compdb_holds_the_wasm_commands() {
     let s = TempDir::new("run-make");
     make_project(&s, 3);
-    let emcc = s.write("fake/emcc", FAKE_EMCC);
-    common::set_mode(&emcc, 0o755);
-    let target = s.write(
-        "target.json",
-        &serde_json::json!({"emcc": emcc, "emxx": emcc, "emar": emcc, "emranlib": emcc})
-            .to_string(),
-    );
+    let (emcc, target) = fake_emcc_target(&s);
     let out = run_in(s.path(), run_with(&target).args(["--", "make", "-j4"]));
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let calls = std::fs::read_to_string(s.path().join("fake/calls.log")).unwrap();
@@ -270,6 +264,8 @@ fn setuptools_project(s: &TempDir) {
     s.write("src/helper.c", "int helper(void) { return 1; }\n");
 }
 
+/// [`FAKE_EMCC`] in `fake/`, and a profile using it for every tool:
+/// (the fake, the profile).
 fn fake_emcc_target(s: &TempDir) -> (PathBuf, PathBuf) {
     let emcc = s.write("fake/emcc", FAKE_EMCC);
     common::set_mode(&emcc, 0o755);

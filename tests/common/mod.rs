@@ -22,18 +22,18 @@ pub fn artifact_dir() -> PathBuf {
 
 /// Absolute path of the built `libpyrewrite.so`.
 pub fn preload_lib() -> PathBuf {
-    let p = artifact_dir().join("libpyrewrite.so");
-    assert!(
-        p.is_file(),
-        "{} is missing: run `cargo build --workspace` before `cargo test`",
-        p.display()
-    );
-    p
+    built("libpyrewrite.so")
 }
 
 /// Absolute path of the built `pyrewrite` driver binary.
 pub fn driver_bin() -> PathBuf {
-    let p = artifact_dir().join("pyrewrite");
+    built("pyrewrite")
+}
+
+/// `name` in [`artifact_dir`]; missing, a panic naming the build to run
+/// (`cargo test` alone does not build the cdylib and binary for the tests).
+fn built(name: &str) -> PathBuf {
+    let p = artifact_dir().join(name);
     assert!(
         p.is_file(),
         "{} is missing: run `cargo build --workspace` before `cargo test`",
