@@ -8,6 +8,8 @@ mod explain;
 mod retag;
 mod session;
 mod target_cmd;
+#[cfg(test)]
+mod test_support;
 mod verify;
 mod wheel;
 

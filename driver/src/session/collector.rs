@@ -193,16 +193,7 @@ mod tests {
     fn ev(pid: i32) -> Event {
         Event {
             pid,
-            ppid: 1,
-            cwd: "/w".into(),
-            function: "execve".into(),
-            path: "/usr/bin/gcc".into(),
-            argv: vec!["gcc".into(), "-c".into(), "a.c".into()],
-            action: Action::Passthrough,
-            new_argv: None,
-            tool: Some("cc".into()),
-            reason: None,
-            time: 0.0,
+            ..crate::test_support::event(Action::Passthrough, Some("cc"), "gcc -c a.c", None)
         }
     }
 

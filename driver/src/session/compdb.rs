@@ -74,19 +74,9 @@ mod tests {
     use super::*;
 
     fn ev(action: Action, argv: &str, new_argv: Option<&str>) -> Event {
-        let split = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
         Event {
-            pid: 1,
-            ppid: 0,
             cwd: "/src/pkg".into(),
-            function: "execve".into(),
-            path: "/usr/bin/gcc".into(),
-            argv: split(argv),
-            action,
-            new_argv: new_argv.map(split),
-            tool: Some("cc".into()),
-            reason: None,
-            time: 0.0,
+            ..crate::test_support::event(action, Some("cc"), argv, new_argv)
         }
     }
 

@@ -80,16 +80,9 @@ mod tests {
     fn ev(pid: i32) -> Event {
         Event {
             pid,
-            ppid: 1,
-            cwd: "/w".into(),
-            function: "execve".into(),
             path: "/bin/true".into(),
-            argv: vec!["true".into()],
-            action: Action::Passthrough,
-            new_argv: None,
-            tool: None,
-            reason: None,
             time: 1.0,
+            ..crate::test_support::event(Action::Passthrough, None, "true", None)
         }
     }
 

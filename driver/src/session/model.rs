@@ -150,17 +150,9 @@ mod tests {
 
     fn ev(action: Action, tool: Option<&str>, argv: &str) -> Event {
         Event {
-            pid: 1,
-            ppid: 0,
-            cwd: "/w".into(),
-            function: "execve".into(),
             path: "/usr/bin/x".into(),
-            argv: argv.split_whitespace().map(String::from).collect(),
-            action,
-            new_argv: None,
-            tool: tool.map(String::from),
             reason: (action == Action::Refuse).then(|| "no wasm ld".to_string()),
-            time: 0.0,
+            ..crate::test_support::event(action, tool, argv, None)
         }
     }
 

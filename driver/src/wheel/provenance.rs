@@ -161,20 +161,12 @@ fn module_name(base: &str) -> &str {
 mod tests {
     use super::*;
 
+    /// No argument here holds whitespace, so joining for the shared builder is lossless.
     fn event(action: Action, argv: &[&str], new_argv: Option<&[&str]>) -> Event {
-        let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let new_argv = new_argv.map(|a| a.join(" "));
         Event {
-            pid: 1,
-            ppid: 0,
             cwd: "/src".into(),
-            function: "execve".into(),
-            path: "/usr/bin/gcc".into(),
-            argv: v(argv),
-            action,
-            new_argv: new_argv.map(v),
-            tool: Some("cc".into()),
-            reason: None,
-            time: 0.0,
+            ..crate::test_support::event(action, Some("cc"), &argv.join(" "), new_argv.as_deref())
         }
     }
 
