@@ -4,7 +4,7 @@
 //!
 //! bench/run.py builds it twice with rustc (same flags as libpyrewrite.so's
 //! release build: LTO, opt-level s, partial RELRO):
-//!   with std:            `std` is linked (as in libpyrewrite.so) but unused;
+//!   with std:            `std` is linked (as libpyrewrite.so once did) but unused;
 //!   `--cfg nostd`:       `#![no_std]`, `-C panic=abort`, only `core`.
 #![cfg_attr(nostd, no_std)]
 #![allow(clippy::missing_safety_doc)]

@@ -5,7 +5,7 @@ baseline measured in the same run, interleaved, over several repetitions.
 
     python3 bench/run.py [--reps 15] [--n 300] [--parts 1,2,3] [--reps3 1]
 
-Needs `cargo build --release --workspace` (uses target/release) and gcc; part 2b
+Needs `scripts/build.sh --release` (uses target/release) and gcc; part 2b
 needs emcc (scripts/setup.sh); part 3 needs the network-free sdist cache from
 scripts/setup.sh. valgrind, if installed, adds a noise-free instruction count
 to part 1. Prints markdown tables (copy into BENCHMARKS.md).
@@ -46,14 +46,14 @@ def build_helpers(work: Path, release: Path):
     build_rust_floors(work)
     lib = release / "libpyrewrite.so"
     if not lib.exists():
-        sys.exit(f"bench: {lib} is missing: run `cargo build --release --workspace` first")
+        sys.exit(f"bench: {lib} is missing: run `scripts/build.sh --release` first")
     return lib, shim_dir
 
 
 def build_rust_floors(work: Path):
-    """bench/floor_rust.rs with std (as libpyrewrite.so links it) and without
-    (`#![no_std]`, panic=abort), with libpyrewrite.so's release link flags:
-    they separate the cost of the Rust runtime from the cost of our hooks."""
+    """bench/floor_rust.rs with std (as libpyrewrite.so linked it until it went
+    `no_std`) and without (`#![no_std]`, panic=abort), with release link
+    flags: they separate the cost of the Rust runtime from that of our hooks."""
     if not shutil.which("rustc"):
         return
     flags = ["--edition", "2021", "--crate-type", "cdylib", "-C", "opt-level=s", "-C", "lto",
@@ -165,7 +165,8 @@ def part1(work, lib, base_env, reps, n):
     print("\n### 1b. Where our cost comes from: the same floor in Rust, with and without std\n")
     print("Added cost per exec over bare (median of paired differences, same runs as above). "
           "`floor_rust_std` is bench/floor_rust.rs: the C floor's five hooks in Rust with "
-          "`std` linked but unused; `floor_rust_nostd` is the same file as `#![no_std]`.\n")
+          "`std` linked but unused (as libpyrewrite.so was before it went `no_std`); "
+          "`floor_rust_nostd` is the same file as `#![no_std]` (as libpyrewrite.so is now).\n")
     names = [k for k in envs if k != "bare"]
     print("| method | measure | " + " | ".join(names) + " |")
     print("|---|---|" + "---|" * len(names))

@@ -123,8 +123,8 @@ else
 fi
 
 # --- build + target ---------------------------------------------------------------
-step "cargo build --workspace"
-cargo build --workspace -q
+step "scripts/build.sh (driver + libpyrewrite.so)"
+./scripts/build.sh -q
 step "pyrewrite target from-pyodide -> .cache/target.json"
 ./target/debug/pyrewrite target from-pyodide "$PYODIDE_DIR" -o "$CACHE/target.json"
 step "setup done"

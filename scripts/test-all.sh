@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-echo "==> cargo build --workspace && cargo test --workspace"
-cargo build --workspace
+echo "==> scripts/build.sh, then the tests of both workspaces"
+./scripts/build.sh
+cargo test --manifest-path preload/Cargo.toml
 cargo test --workspace

@@ -1,6 +1,6 @@
 //! `pyrewrite explain`: the JSON format scripts rely on, the human output,
 //! and clear errors for a bad `--target`. Runs the built binary
-//! (`cargo build --workspace` first).
+//! (scripts/build.sh first).
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -11,7 +11,7 @@ fn pyrewrite() -> PathBuf {
     let bin = exe.parent().unwrap().parent().unwrap().join("pyrewrite");
     assert!(
         bin.exists(),
-        "{} is missing: run `cargo build --workspace` first",
+        "{} is missing: run scripts/build.sh first",
         bin.display()
     );
     bin

@@ -244,24 +244,27 @@ fn trace_mode_rewrites_nothing_and_reports_the_tool() {
 }
 
 #[test]
-fn a_panic_inside_a_hook_runs_the_real_call_instead() {
-    // Debug builds of the library panic on this argv[0] (see exec.rs).
+fn a_panic_inside_a_hook_aborts_with_a_message_and_never_unwinds_into_c() {
+    // Debug builds of the library panic on this argv[0] (see exec.rs). The
+    // library is no_std with panic=abort: the panic handler names the place
+    // and aborts the calling process; nothing unwinds into the C caller.
+    use std::os::unix::process::ExitStatusExt;
     let (_dir, s, exec_each) = setup("panic");
     for f in ["execv", "posix_spawn"] {
         let out = run(s.command(&exec_each).args([
             f,
             "/bin/echo",
             "@pyrewrite-test-panic",
-            "still",
+            "never",
             "runs",
         ]));
-        assert_ok(&out, f);
-        assert_eq!(String::from_utf8_lossy(&out.stdout), "still runs\n", "{f}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.signal(), Some(libc::SIGABRT), "{f}: {stderr}");
         assert!(
-            out.stderr.is_empty(),
-            "{f}: silent: {}",
-            String::from_utf8_lossy(&out.stderr)
+            stderr.contains("pyrewrite: internal error at ") && stderr.contains("exec.rs:"),
+            "{f}: {stderr}"
         );
+        assert!(out.stdout.is_empty(), "{f}: nothing ran");
     }
     assert!(s.events().is_empty(), "the panic came before reporting");
 }
@@ -298,4 +301,48 @@ fn an_emcc_that_cannot_run_never_falls_back_to_the_native_compiler() {
             "{f}: the native compiler must not run"
         );
     }
+}
+
+/// `(dynamic symbols defined, libraries needed)` of the built library, from `readelf`.
+fn dynamic_symbols_and_needed(lib: &Path) -> (Vec<String>, Vec<String>) {
+    let out = Command::new("readelf")
+        .args(["--dyn-syms", "--dynamic", "-W"])
+        .arg(lib)
+        .output()
+        .expect("readelf (binutils) runs");
+    assert!(out.status.success(), "readelf {}", lib.display());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut defined = Vec::new();
+    let mut needed = Vec::new();
+    for line in text.lines() {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        // Symbol rows: Num: Value Size Type Bind Vis Ndx Name
+        if cols.len() >= 8 && cols[0].ends_with(':') && cols[6] != "UND" && cols[4] == "GLOBAL" {
+            defined.push(cols[7].split('@').next().unwrap_or("").to_string());
+        }
+        if line.contains("(NEEDED)") {
+            if let Some(name) = line.split('[').nth(1) {
+                needed.push(name.trim_end_matches(']').to_string());
+            }
+        }
+    }
+    defined.sort();
+    (defined, needed)
+}
+
+#[test]
+fn the_library_exports_only_the_hooks_and_needs_only_libc() {
+    // Anything else exported would interpose on the whole process: e.g. the
+    // unwinder stand-ins of src/no_unwind.c must stay local, or every C++
+    // program of the build would call our `_Unwind_Resume`.
+    let (defined, needed) = dynamic_symbols_and_needed(&preload_lib());
+    let mut hooks: Vec<String> = ALL_EXECS
+        .iter()
+        .chain(&["fexecve", "system", "popen", "pyrewrite_execl_family"])
+        .map(|s| s.to_string())
+        .collect();
+    hooks.sort();
+    assert_eq!(defined, hooks);
+    // No std, no unwinder: nothing but libc to find and map in every process.
+    assert_eq!(needed, ["libc.so.6"]);
 }

@@ -15,8 +15,8 @@
 
 use crate::session::Session;
 use crate::small::SmallVec;
+use core::ffi::CStr;
 use libc::c_char;
-use std::ffi::CStr;
 
 const LD_PRELOAD_EQ: &[u8] = b"LD_PRELOAD=";
 
@@ -62,7 +62,7 @@ impl EnvBuf {
             self.preload.extend_from_slice(LD_PRELOAD_EQ);
             self.preload.extend_from_slice(ours);
             if let Some(i) = need.preload_at {
-                let old = &entries[i].to_bytes()[LD_PRELOAD_EQ.len()..];
+                let old = entries.preload_value(i);
                 if !old.is_empty() {
                     self.preload.push(b' ');
                     self.preload.extend_from_slice(old);
@@ -70,8 +70,8 @@ impl EnvBuf {
             }
             self.preload.push(0);
         }
-        for (k, want) in s.entries().enumerate() {
-            if need.missing[k] {
+        for (want, missing) in s.entries().zip(need.missing) {
+            if missing {
                 self.ptrs.push(want.as_ptr());
             }
         }
@@ -100,11 +100,11 @@ impl EnvBuf {
             return envp;
         }
         // SAFETY: the caller passes valid C strings.
-        let extra_name = |i: usize| name_of(unsafe { CStr::from_ptr(extra[i]) }.to_bytes());
-        let replaced = |e: &CStr| (0..extra.len()).any(|i| extra_name(i) == name_of(e.to_bytes()));
+        let extra_name = |p: &*const c_char| name_of(unsafe { CStr::from_ptr(*p) }.to_bytes());
+        let replaced = |e: &CStr| extra.iter().any(|p| extra_name(p) == name_of(e.to_bytes()));
         let mut kept_any = false;
         if let Some(at) = at {
-            let old = &entries[at].to_bytes()[LD_PRELOAD_EQ.len()..];
+            let old = entries.preload_value(at);
             kept_any = self.push_preload_without_us(old, s);
         }
         for (i, e) in entries.iter().enumerate() {
@@ -142,7 +142,7 @@ impl EnvBuf {
             let p = self.preload.as_ptr().cast::<c_char>();
             self.ptrs.push(p);
         }
-        self.ptrs.push(std::ptr::null());
+        self.ptrs.push(core::ptr::null());
         self.ptrs.as_ptr()
     }
 }
@@ -177,9 +177,9 @@ fn survey(entries: &Entries, s: &Session) -> Needs {
         }
     }
     need.preload = !has_ours && s.preload.is_some();
-    for (k, want) in s.entries().enumerate() {
+    for (want, missing) in s.entries().zip(need.missing.iter_mut()) {
         let name = name_of(want.to_bytes());
-        need.missing[k] = !entries.iter().any(|e| name_of(e.to_bytes()) == name);
+        *missing = !entries.iter().any(|e| name_of(e.to_bytes()) == name);
     }
     need
 }
@@ -227,10 +227,7 @@ pub unsafe fn lookup<'a>(envp: *const *const c_char, name: &[u8]) -> Option<&'a 
 }
 
 fn name_of(entry: &[u8]) -> &[u8] {
-    match entry.iter().position(|&b| b == b'=') {
-        Some(i) => &entry[..i],
-        None => entry,
-    }
+    entry.split(|&b| b == b'=').next().unwrap_or(entry)
 }
 
 /// The entries of a NULL-terminated envp (NULL counts as empty).
@@ -246,12 +243,14 @@ impl Entries {
     }
 }
 
-impl std::ops::Index<usize> for Entries {
-    type Output = CStr;
-    fn index(&self, i: usize) -> &CStr {
-        assert!(i < self.len);
-        // SAFETY: bounds checked above.
-        unsafe { CStr::from_ptr(*self.ptr.add(i)) }
+impl Entries {
+    /// The value of entry `i`, known to be an `LD_PRELOAD=` entry (empty if
+    /// `i` is out of range or the entry is something else).
+    fn preload_value(&self, i: usize) -> &[u8] {
+        self.iter()
+            .nth(i)
+            .and_then(|e| e.to_bytes().strip_prefix(LD_PRELOAD_EQ))
+            .unwrap_or(b"")
     }
 }
 

@@ -10,10 +10,11 @@ use crate::path::{is_executable, search_path, CANDIDATE_MAX};
 use crate::report::{self, CArgv, Report};
 use crate::session::{self, Session};
 use crate::small::SmallVec;
+use alloc::{format, string::String, vec::Vec};
+use core::ffi::CStr;
 use libc::{c_char, c_int};
 use pyrewrite_protocol::Action;
 use pyrewrite_rules::{classify, decide, resolve_program, Decision, Target};
-use std::ffi::CStr;
 
 pub type Argv = *const *const c_char;
 
@@ -49,9 +50,10 @@ pub unsafe fn intercept(
 ) -> c_int {
     let s = session::get();
     let args = CArgv(argv);
-    // Test hook (debug builds only): proves a panic never crosses into C and
-    // the call then runs unchanged (tests/preload_safety.rs).
+    // Test hook (debug builds only): proves a panic ends in the panic handler
+    // (message, abort), never unwinding into C (tests/preload_safety.rs).
     #[cfg(debug_assertions)]
+    #[allow(clippy::panic)]
     if args.first() == Some(b"@pyrewrite-test-panic") {
         panic!("test panic");
     }
@@ -128,9 +130,7 @@ fn plan_compiler(s: &Session, path: &[u8], args: CArgv, envp: Argv, arena: &mut 
         Err(e) => return arena.refusal(tool, &e.0, 1),
     };
     let argv: Vec<&[u8]> = args.iter().collect();
-    let read_file = |p: &[u8]| {
-        std::fs::read(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(p)).ok()
-    };
+    let read_file = |p: &[u8]| crate::file::read(p).ok();
     match decide(path, &argv, &target, &read_file) {
         Decision::Passthrough => Plan {
             action: Action::Passthrough,
@@ -139,10 +139,11 @@ fn plan_compiler(s: &Session, path: &[u8], args: CArgv, envp: Argv, arena: &mut 
         },
         Decision::Rewrite { argv, files, .. } => {
             for (name, contents) in &files {
-                if let Err(e) = write_file(name, contents) {
+                if let Err(e) = crate::file::write_atomic(name, contents) {
                     let msg = format!(
-                        "pyrewrite: cannot write rewritten response file {}: {e}",
-                        String::from_utf8_lossy(name)
+                        "pyrewrite: cannot write rewritten response file {}: {}",
+                        String::from_utf8_lossy(name),
+                        e.describe()
                     );
                     return arena.refusal(tool, &msg, 1);
                 }
@@ -209,22 +210,19 @@ fn env_bytes(name: &CStr) -> Option<&'static [u8]> {
 /// [`is_executable`] for a byte path (too long counts as not executable).
 fn is_exec(path: &[u8]) -> bool {
     let mut buf = [0u8; CANDIDATE_MAX];
-    if path.len() >= buf.len() || path.contains(&0) {
+    // One byte left for the NUL (the buffer is zeroed).
+    let Some(dest) = buf
+        .get_mut(..path.len())
+        .filter(|_| path.len() < CANDIDATE_MAX)
+    else {
+        return false;
+    };
+    if path.contains(&0) {
         return false;
     }
-    buf[..path.len()].copy_from_slice(path);
+    dest.copy_from_slice(path);
     // SAFETY: NUL-terminated by construction.
     unsafe { is_executable(buf.as_ptr().cast()) }
-}
-
-/// Writes a file whole or not at all (temp file + rename).
-fn write_file(name: &[u8], contents: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::ffi::OsStrExt;
-    let path = std::path::Path::new(std::ffi::OsStr::from_bytes(name));
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".pyrewrite-tmp-{}", std::process::id()));
-    std::fs::write(&tmp, contents)?;
-    std::fs::rename(&tmp, path)
 }
 
 /// Stack storage for the rewritten command (and reply texts): one byte buffer
@@ -312,8 +310,10 @@ impl Arena {
         for p in self.env.as_mut_slice() {
             *p = (base + *p as usize) as *const c_char;
         }
-        self.argv.push(std::ptr::null());
-        let reason = self.reason.map(|(s, n)| &self.bytes.as_slice()[s..s + n]);
+        self.argv.push(core::ptr::null());
+        let reason = self
+            .reason
+            .and_then(|(s, n)| self.bytes.as_slice().get(s..s + n));
         (CArgv(self.argv.as_ptr()), reason)
     }
 
@@ -328,7 +328,8 @@ impl Arena {
     }
 
     fn text(&self) -> &[u8] {
-        &self.bytes.as_slice()[self.text.0..self.text.0 + self.text.1]
+        let (start, len) = self.text;
+        self.bytes.as_slice().get(start..start + len).unwrap_or(b"")
     }
 }
 

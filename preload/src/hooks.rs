@@ -13,12 +13,11 @@ use crate::path::{is_executable, is_executable_at, search_path, Candidates, CAND
 use crate::real;
 use crate::report::{self, errno, set_errno, CArgv, Report};
 use crate::session;
-use crate::small::SmallVec;
+use crate::small::{put, SmallVec};
+use core::cell::Cell;
+use core::ffi::CStr;
 use libc::{c_char, c_int, pid_t, posix_spawn_file_actions_t, posix_spawnattr_t, FILE};
 use pyrewrite_protocol::Action;
-use std::cell::Cell;
-use std::ffi::CStr;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 unsafe extern "C" {
     static environ: Argv;
@@ -27,22 +26,6 @@ unsafe extern "C" {
 fn env() -> Argv {
     // SAFETY: reading the pointer value of `environ`.
     unsafe { environ }
-}
-
-/// Runs `body`; if it panics, runs `fallback` (the real function) instead.
-fn guard<R>(body: impl FnOnce() -> R, fallback: impl FnOnce() -> R) -> R {
-    match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(r) => r,
-        Err(_) => {
-            if session::get().debug {
-                report::write_all(
-                    2,
-                    b"pyrewrite: internal error; running the call unchanged\n",
-                );
-            }
-            fallback()
-        }
-    }
 }
 
 // ---------------------------------------------------------------- exec family
@@ -176,7 +159,7 @@ unsafe fn script_fallback(path: *const c_char, argv: Argv, envp: Argv) {
     for i in 1..argc {
         new_argv.push(unsafe { *argv.add(i) });
     }
-    new_argv.push(std::ptr::null());
+    new_argv.push(core::ptr::null());
     let sh = c"/bin/sh".as_ptr();
     unsafe {
         with_session_env(envp, session::get(), |e| {
@@ -187,34 +170,22 @@ unsafe fn script_fallback(path: *const c_char, argv: Argv, envp: Argv) {
 
 #[no_mangle]
 pub unsafe extern "C" fn execve(path: *const c_char, argv: Argv, envp: Argv) -> c_int {
-    guard(
-        || unsafe { exec_direct("execve", path, argv, envp) },
-        || unsafe { real::execve(path, argv, envp) },
-    )
+    unsafe { exec_direct("execve", path, argv, envp) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn execv(path: *const c_char, argv: Argv) -> c_int {
-    guard(
-        || unsafe { exec_direct("execv", path, argv, env()) },
-        || unsafe { real::execve(path, argv, env()) },
-    )
+    unsafe { exec_direct("execv", path, argv, env()) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn execvp(file: *const c_char, argv: Argv) -> c_int {
-    guard(
-        || unsafe { exec_search("execvp", file, argv, env()) },
-        || unsafe { real::execvpe(file, argv, env()) },
-    )
+    unsafe { exec_search("execvp", file, argv, env()) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn execvpe(file: *const c_char, argv: Argv, envp: Argv) -> c_int {
-    guard(
-        || unsafe { exec_search("execvpe", file, argv, envp) },
-        || unsafe { real::execvpe(file, argv, envp) },
-    )
+    unsafe { exec_search("execvpe", file, argv, envp) }
 }
 
 /// Called by the C shim (src/shim.c) for `execl` (0), `execlp` (1), `execle` (2).
@@ -225,70 +196,38 @@ pub unsafe extern "C" fn pyrewrite_execl_family(
     argv: Argv,
     envp: Argv,
 ) -> c_int {
-    guard(
-        || unsafe {
-            match which {
-                1 => exec_search("execlp", path, argv, envp),
-                2 => exec_direct("execle", path, argv, envp),
-                _ => exec_direct("execl", path, argv, envp),
-            }
-        },
-        || unsafe {
-            match which {
-                1 => real::execvpe(path, argv, envp),
-                _ => real::execve(path, argv, envp),
-            }
-        },
-    )
+    unsafe {
+        match which {
+            1 => exec_search("execlp", path, argv, envp),
+            2 => exec_direct("execle", path, argv, envp),
+            _ => exec_direct("execl", path, argv, envp),
+        }
+    }
 }
 
 /// `/proc/self/fd/N` resolved, into `buf`; empty when it cannot be read.
 fn fd_path(fd: c_int, buf: &mut [u8; CANDIDATE_MAX]) -> usize {
-    let mut link = [0u8; 32];
-    let mut n = 0;
-    for &b in b"/proc/self/fd/" {
-        link[n] = b;
-        n += 1;
-    }
-    let mut digits = [0u8; 12];
-    let mut d = 0;
-    let mut v = fd.unsigned_abs();
-    loop {
-        digits[d] = b'0' + (v % 10) as u8;
-        d += 1;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    for i in (0..d).rev() {
-        link[n] = digits[i];
-        n += 1;
-    }
-    link[n] = 0;
+    let mut link: SmallVec<u8, 32> = SmallVec::new();
+    link.extend_from_slice(b"/proc/self/fd/");
+    report::push_int(&mut link, i64::from(fd));
+    link.push(0);
     // SAFETY: NUL-terminated link name, bounded buffer.
     let len =
         unsafe { libc::readlink(link.as_ptr().cast(), buf.as_mut_ptr().cast(), buf.len() - 1) };
-    if len < 0 {
-        0
-    } else {
-        len as usize
-    }
+    usize::try_from(len).unwrap_or(0)
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn fexecve(fd: c_int, argv: Argv, envp: Argv) -> c_int {
-    guard(
-        || unsafe {
-            if argv.is_null() || !is_executable_at(fd, c"".as_ptr(), libc::AT_EMPTY_PATH) {
-                return real::fexecve(fd, argv, envp);
-            }
-            let mut buf = [0u8; CANDIDATE_MAX];
-            let n = fd_path(fd, &mut buf);
-            intercept("fexecve", &buf[..n], argv, envp, &ExecLaunch::Fd(fd, argv))
-        },
-        || unsafe { real::fexecve(fd, argv, envp) },
-    )
+    unsafe {
+        if argv.is_null() || !is_executable_at(fd, c"".as_ptr(), libc::AT_EMPTY_PATH) {
+            return real::fexecve(fd, argv, envp);
+        }
+        let mut buf = [0u8; CANDIDATE_MAX];
+        let n = fd_path(fd, &mut buf);
+        let shown = buf.get(..n).unwrap_or(b"");
+        intercept("fexecve", shown, argv, envp, &ExecLaunch::Fd(fd, argv))
+    }
 }
 
 #[no_mangle]
@@ -299,35 +238,35 @@ pub unsafe extern "C" fn execveat(
     envp: Argv,
     flags: c_int,
 ) -> c_int {
-    guard(
-        || unsafe {
-            if path.is_null() || argv.is_null() || !is_executable_at(dirfd, path, flags) {
-                return real::execveat(dirfd, path, argv, envp, flags);
-            }
-            let name = CStr::from_ptr(path).to_bytes();
-            let mut buf = [0u8; CANDIDATE_MAX];
-            let shown: &[u8] =
-                if name.first() == Some(&b'/') || (dirfd == libc::AT_FDCWD && !name.is_empty()) {
-                    name
+    unsafe {
+        if path.is_null() || argv.is_null() || !is_executable_at(dirfd, path, flags) {
+            return real::execveat(dirfd, path, argv, envp, flags);
+        }
+        let name = CStr::from_ptr(path).to_bytes();
+        let mut buf = [0u8; CANDIDATE_MAX];
+        let shown: &[u8] =
+            if name.first() == Some(&b'/') || (dirfd == libc::AT_FDCWD && !name.is_empty()) {
+                name
+            } else {
+                // The directory's path, then `/name` if it fits.
+                let dir = fd_path(dirfd, &mut buf);
+                let joined = if name.is_empty() {
+                    None
                 } else {
-                    let mut n = fd_path(dirfd, &mut buf);
-                    if !name.is_empty() && n + 1 + name.len() < buf.len() {
-                        buf[n] = b'/';
-                        buf[n + 1..n + 1 + name.len()].copy_from_slice(name);
-                        n += 1 + name.len();
-                    }
-                    &buf[..n]
+                    put(&mut buf, dir, b"/")
+                        .and_then(|m| put(&mut buf, m, name))
+                        .filter(|&end| end < CANDIDATE_MAX)
                 };
-            intercept(
-                "execveat",
-                shown,
-                argv,
-                envp,
-                &ExecLaunch::At(dirfd, path, argv, flags),
-            )
-        },
-        || unsafe { real::execveat(dirfd, path, argv, envp, flags) },
-    )
+                buf.get(..joined.unwrap_or(dir)).unwrap_or(b"")
+            };
+        intercept(
+            "execveat",
+            shown,
+            argv,
+            envp,
+            &ExecLaunch::At(dirfd, path, argv, flags),
+        )
+    }
 }
 
 // ---------------------------------------------------------------- posix_spawn
@@ -380,7 +319,7 @@ impl Launch for SpawnLaunch {
             c"pyrewrite".as_ptr(),
             text_c.as_ptr().cast(),
             code_c.as_ptr().cast(),
-            std::ptr::null(),
+            core::ptr::null(),
         ];
         unsafe {
             real::posix_spawn(
@@ -404,27 +343,24 @@ pub unsafe extern "C" fn posix_spawn(
     argv: Argv,
     envp: Argv,
 ) -> c_int {
-    guard(
-        || unsafe {
-            if argv.is_null() {
-                return real::posix_spawn(pid, path, actions, attr, argv, envp);
+    unsafe {
+        if argv.is_null() {
+            return real::posix_spawn(pid, path, actions, attr, argv, envp);
+        }
+        match executable(path) {
+            Some(shown) => {
+                let l = SpawnLaunch {
+                    pid,
+                    path,
+                    actions,
+                    attr,
+                    argv,
+                };
+                intercept("posix_spawn", shown, argv, envp, &l)
             }
-            match executable(path) {
-                Some(shown) => {
-                    let l = SpawnLaunch {
-                        pid,
-                        path,
-                        actions,
-                        attr,
-                        argv,
-                    };
-                    intercept("posix_spawn", shown, argv, envp, &l)
-                }
-                None => real::posix_spawn(pid, path, actions, attr, argv, envp),
-            }
-        },
-        || unsafe { real::posix_spawn(pid, path, actions, attr, argv, envp) },
-    )
+            None => real::posix_spawn(pid, path, actions, attr, argv, envp),
+        }
+    }
 }
 
 #[no_mangle]
@@ -436,36 +372,33 @@ pub unsafe extern "C" fn posix_spawnp(
     argv: Argv,
     envp: Argv,
 ) -> c_int {
-    guard(
-        || unsafe {
-            if file.is_null() || argv.is_null() {
-                return real::posix_spawnp(pid, file, actions, attr, argv, envp);
+    unsafe {
+        if file.is_null() || argv.is_null() {
+            return real::posix_spawnp(pid, file, actions, attr, argv, envp);
+        }
+        let name = CStr::from_ptr(file).to_bytes();
+        let mut buf = [0u8; CANDIDATE_MAX];
+        let found: Option<&CStr> = if name.contains(&b'/') {
+            is_executable(file).then(|| CStr::from_ptr(file))
+        } else if name.is_empty() {
+            None
+        } else {
+            crate::path::find_executable(name, search_path(), &mut buf)
+        };
+        match found {
+            Some(c) => {
+                let l = SpawnLaunch {
+                    pid,
+                    path: c.as_ptr(),
+                    actions,
+                    attr,
+                    argv,
+                };
+                intercept("posix_spawnp", c.to_bytes(), argv, envp, &l)
             }
-            let name = CStr::from_ptr(file).to_bytes();
-            let mut buf = [0u8; CANDIDATE_MAX];
-            let found: Option<&CStr> = if name.contains(&b'/') {
-                is_executable(file).then(|| CStr::from_ptr(file))
-            } else if name.is_empty() {
-                None
-            } else {
-                crate::path::find_executable(name, search_path(), &mut buf)
-            };
-            match found {
-                Some(c) => {
-                    let l = SpawnLaunch {
-                        pid,
-                        path: c.as_ptr(),
-                        actions,
-                        attr,
-                        argv,
-                    };
-                    intercept("posix_spawnp", c.to_bytes(), argv, envp, &l)
-                }
-                None => real::posix_spawnp(pid, file, actions, attr, argv, envp),
-            }
-        },
-        || unsafe { real::posix_spawnp(pid, file, actions, attr, argv, envp) },
-    )
+            None => real::posix_spawnp(pid, file, actions, attr, argv, envp),
+        }
+    }
 }
 
 // ---------------------------------------------------------------- system, popen
@@ -474,7 +407,7 @@ pub unsafe extern "C" fn posix_spawnp(
 /// hook sees; we report that shell here, then call the real function. The
 /// shell loads this library itself, so the commands it runs are caught there.
 fn report_shell(function: &str, command: *const c_char) {
-    let argv = [c"sh".as_ptr(), c"-c".as_ptr(), command, std::ptr::null()];
+    let argv = [c"sh".as_ptr(), c"-c".as_ptr(), command, core::ptr::null()];
     let r = Report {
         function,
         path: b"/bin/sh",
@@ -491,7 +424,7 @@ fn report_shell(function: &str, command: *const c_char) {
 pub unsafe extern "C" fn system(command: *const c_char) -> c_int {
     if !command.is_null() {
         let saved = errno();
-        guard(|| report_shell("system", command), || ());
+        report_shell("system", command);
         set_errno(saved);
     }
     unsafe { real::system(command) }
@@ -501,7 +434,7 @@ pub unsafe extern "C" fn system(command: *const c_char) -> c_int {
 pub unsafe extern "C" fn popen(command: *const c_char, mode: *const c_char) -> *mut FILE {
     if !command.is_null() && !mode.is_null() {
         let saved = errno();
-        guard(|| report_shell("popen", command), || ());
+        report_shell("popen", command);
         set_errno(saved);
     }
     unsafe { real::popen(command, mode) }

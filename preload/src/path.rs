@@ -5,8 +5,9 @@
 //! (default `/bin:/usr/bin`), an empty entry means the current directory, a
 //! name with a `/` is not searched.
 
+use crate::small::put;
+use core::ffi::CStr;
 use libc::c_char;
-use std::ffi::CStr;
 
 /// Room for a directory plus a file name (PATH_MAX + NAME_MAX + 2).
 pub const CANDIDATE_MAX: usize = 4096 + 256 + 2;
@@ -32,7 +33,7 @@ pub unsafe fn is_executable_at(
     path: *const c_char,
     flags: libc::c_int,
 ) -> bool {
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    let mut st: libc::stat = unsafe { core::mem::zeroed() };
     let flags = flags & (libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW);
     if unsafe { libc::fstatat(dirfd, path, &mut st, flags) } != 0 {
         return false;
@@ -74,24 +75,18 @@ impl<'a> Candidates<'a> {
     /// Entries too long for `buf` are skipped (exec would fail with ENAMETOOLONG).
     pub fn next_into<'b>(&mut self, buf: &'b mut [u8; CANDIDATE_MAX]) -> Option<&'b CStr> {
         loop {
-            let rest = self.rest?;
-            let (dir, tail) = match rest.iter().position(|&b| b == b':') {
-                Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-                None => (rest, None),
-            };
-            self.rest = tail;
-            let slash = usize::from(!dir.is_empty());
-            let len = dir.len() + slash + self.file.len();
-            if len + 1 > buf.len() {
+            let mut parts = self.rest?.splitn(2, |&b| b == b':');
+            let dir = parts.next().unwrap_or(b"");
+            self.rest = parts.next();
+            let slash: &[u8] = if dir.is_empty() { b"" } else { b"/" };
+            let Some(end) = put(buf, 0, dir)
+                .and_then(|n| put(buf, n, slash))
+                .and_then(|n| put(buf, n, self.file))
+                .and_then(|n| put(buf, n, b"\0"))
+            else {
                 continue;
-            }
-            buf[..dir.len()].copy_from_slice(dir);
-            if slash == 1 {
-                buf[dir.len()] = b'/';
-            }
-            buf[dir.len() + slash..len].copy_from_slice(self.file);
-            buf[len] = 0;
-            return CStr::from_bytes_with_nul(&buf[..=len]).ok();
+            };
+            return CStr::from_bytes_with_nul(buf.get(..end)?).ok();
         }
     }
 }
@@ -107,9 +102,8 @@ pub fn find_executable<'b>(
     while let Some(c) = walk.next_into(&mut scratch) {
         // SAFETY: `c` is NUL-terminated.
         if unsafe { is_executable(c.as_ptr()) } {
-            let n = c.to_bytes_with_nul().len();
-            buf[..n].copy_from_slice(&scratch[..n]);
-            return CStr::from_bytes_with_nul(&buf[..n]).ok();
+            let end = put(buf, 0, c.to_bytes_with_nul())?;
+            return CStr::from_bytes_with_nul(buf.get(..end)?).ok();
         }
     }
     None
@@ -148,5 +142,23 @@ mod tests {
         let found = find_executable(b"sh", DEFAULT_PATH, &mut buf).unwrap();
         assert!(found.to_bytes().ends_with(b"/sh"));
         assert!(find_executable(b"no-such-program-xyz", DEFAULT_PATH, &mut buf).is_none());
+    }
+
+    #[test]
+    fn entries_too_long_for_the_buffer_are_skipped() {
+        let long = vec![b'd'; CANDIDATE_MAX - 4];
+        let mut path = b"/x:/".to_vec();
+        path.extend_from_slice(&long);
+        path.extend_from_slice(b":/y");
+        // "/" + long + "/gcc" + NUL does not fit; "/x/gcc" and "/y/gcc" do.
+        assert_eq!(
+            all(b"gcc", &path),
+            vec![b"/x/gcc".to_vec(), b"/y/gcc".to_vec()]
+        );
+        // The longest that fits: dir + "/" + file + NUL == CANDIDATE_MAX.
+        let dir = vec![b'd'; CANDIDATE_MAX - 5];
+        assert_eq!(all(b"gcc", &dir).len(), 1);
+        let dir = vec![b'd'; CANDIDATE_MAX - 4];
+        assert!(all(b"gcc", &dir).is_empty());
     }
 }

@@ -1,12 +1,17 @@
-//! The libc functions we interpose, resolved with `dlsym(RTLD_NEXT)` once at
-//! load (a dozen look-ups), so the exec path never takes the loader lock.
+//! The libc functions we interpose, found with `dlsym(RTLD_NEXT)` (the next
+//! definition: libc's, or another preload's that comes after us).
+//!
+//! | functions | resolved | why |
+//! |---|---|---|
+//! | `execve`, `execvpe`, `fexecve`, `execveat` | at load | async-signal-safe: called in `fork` children of threaded parents and in `vfork` children, where `dlsym` could deadlock on a loader lock another thread held |
+//! | `posix_spawn`, `posix_spawnp`, `system`, `popen` | on first call | not async-signal-safe, so a caller may only call them where `dlsym` is allowed too; most processes never do, and each look-up costs ~1k instructions at load in every process |
 //!
 //! A slot still empty when a hook runs (another library's constructor exec'ing
 //! before ours ran) is resolved on the spot; storing a pointer is idempotent,
 //! so racing threads at worst both resolve it.
 
+use core::sync::atomic::{AtomicPtr, Ordering};
 use libc::{c_char, c_int, c_void, pid_t, posix_spawn_file_actions_t, posix_spawnattr_t, FILE};
-use std::sync::atomic::{AtomicPtr, Ordering};
 
 pub type Argv = *const *const c_char;
 
@@ -34,7 +39,7 @@ impl Slot {
     const fn new(name: &'static [u8]) -> Slot {
         Slot {
             name,
-            ptr: AtomicPtr::new(std::ptr::null_mut()),
+            ptr: AtomicPtr::new(core::ptr::null_mut()),
         }
     }
 
@@ -59,18 +64,9 @@ static POSIX_SPAWNP: Slot = Slot::new(b"posix_spawnp\0");
 static SYSTEM: Slot = Slot::new(b"system\0");
 static POPEN: Slot = Slot::new(b"popen\0");
 
-/// Called from the library constructor.
-pub fn resolve_all() {
-    for slot in [
-        &EXECVE,
-        &EXECVPE,
-        &FEXECVE,
-        &EXECVEAT,
-        &POSIX_SPAWN,
-        &POSIX_SPAWNP,
-        &SYSTEM,
-        &POPEN,
-    ] {
+/// Called from the library constructor: the async-signal-safe ones (see above).
+pub fn resolve_at_load() {
+    for slot in [&EXECVE, &EXECVPE, &FEXECVE, &EXECVEAT] {
         slot.get();
     }
 }
@@ -90,7 +86,7 @@ macro_rules! real_fn {
                 return $fail;
             }
             // SAFETY: dlsym gave the libc symbol of this exact signature.
-            let f: $ty = unsafe { std::mem::transmute::<*mut c_void, $ty>(p) };
+            let f: $ty = unsafe { core::mem::transmute::<*mut c_void, $ty>(p) };
             unsafe { f($($arg),*) }
         }
     };
@@ -103,4 +99,4 @@ real_fn!(execveat, EXECVEAT, ExecveatFn, (dirfd: c_int, path: *const c_char, arg
 real_fn!(posix_spawn, POSIX_SPAWN, SpawnFn, (pid: *mut pid_t, path: *const c_char, fa: *const posix_spawn_file_actions_t, attr: *const posix_spawnattr_t, argv: Argv, envp: Argv) -> c_int, libc::ENOSYS);
 real_fn!(posix_spawnp, POSIX_SPAWNP, SpawnFn, (pid: *mut pid_t, file: *const c_char, fa: *const posix_spawn_file_actions_t, attr: *const posix_spawnattr_t, argv: Argv, envp: Argv) -> c_int, libc::ENOSYS);
 real_fn!(system, SYSTEM, SystemFn, (command: *const c_char) -> c_int, missing());
-real_fn!(popen, POPEN, PopenFn, (command: *const c_char, mode: *const c_char) -> *mut FILE, { missing(); std::ptr::null_mut() });
+real_fn!(popen, POPEN, PopenFn, (command: *const c_char, mode: *const c_char) -> *mut FILE, { missing(); core::ptr::null_mut() });

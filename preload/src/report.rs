@@ -4,7 +4,7 @@
 //! `pyrewrite_protocol::Event` (a dozen heap strings) and serialising it: the
 //! exec path may run in a vfork child, where heap blocks are shared with the
 //! parent. Field names and order are those of `Event`; a unit test parses our
-//! lines back with `serde_json` into `Event` so the two cannot drift.
+//! lines back into `Event` (`Event::from_json_line`) so the two cannot drift.
 //!
 //! Transport: `PYREWRITE_SOCKET` (one connection per event, blocking connect,
 //! `MSG_NOSIGNAL` so a vanished driver cannot kill the build with SIGPIPE),
@@ -14,9 +14,9 @@
 
 use crate::session::Session;
 use crate::small::SmallVec;
+use core::ffi::CStr;
 use libc::{c_char, c_int};
 use pyrewrite_protocol::Action;
-use std::ffi::CStr;
 
 /// A NULL-terminated `char *const argv[]`, read without copying.
 #[derive(Clone, Copy)]
@@ -25,7 +25,7 @@ pub struct CArgv(pub *const *const c_char);
 impl CArgv {
     pub fn iter(self) -> impl Iterator<Item = &'static [u8]> {
         let mut p = self.0;
-        std::iter::from_fn(move || {
+        core::iter::from_fn(move || {
             // SAFETY: callers pass NULL or a NULL-terminated array of C strings.
             unsafe {
                 if p.is_null() || (*p).is_null() {
@@ -84,7 +84,7 @@ impl Process<'static> {
     fn current() -> Process<'static> {
         // SAFETY: plain syscalls.
         let (pid, ppid) = unsafe { (libc::getpid(), libc::getppid()) };
-        let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+        let mut ts: libc::timespec = unsafe { core::mem::zeroed() };
         unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
         Process {
             pid,
@@ -111,9 +111,9 @@ pub fn write_line<const N: usize>(out: &mut SmallVec<u8, N>, r: &Report, p: &Pro
         p.cwd
     };
     out.extend_from_slice(b"{\"pid\":");
-    int(out, p.pid as i64);
+    push_int(out, p.pid as i64);
     out.extend_from_slice(b",\"ppid\":");
-    int(out, p.ppid as i64);
+    push_int(out, p.ppid as i64);
     out.extend_from_slice(b",\"cwd\":");
     string(out, cwd);
     out.extend_from_slice(b",\"function\":");
@@ -138,7 +138,7 @@ pub fn write_line<const N: usize>(out: &mut SmallVec<u8, N>, r: &Report, p: &Pro
         string(out, reason);
     }
     out.extend_from_slice(b",\"time\":");
-    int(out, p.time_us / 1_000_000);
+    push_int(out, p.time_us / 1_000_000);
     out.push(b'.');
     let frac = p.time_us % 1_000_000;
     let mut digits = [b'0'; 6];
@@ -151,23 +151,26 @@ pub fn write_line<const N: usize>(out: &mut SmallVec<u8, N>, r: &Report, p: &Pro
     out.extend_from_slice(b"}\n");
 }
 
-fn int<const N: usize>(out: &mut SmallVec<u8, N>, v: i64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let neg = v < 0;
+/// Appends `v` in decimal.
+pub fn push_int<const N: usize>(out: &mut SmallVec<u8, N>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    // Least significant digit first; u64::MAX has 20 digits.
+    let mut digits = [0u8; 20];
+    let mut n = 0;
     let mut u = v.unsigned_abs();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (u % 10) as u8;
+    for d in digits.iter_mut() {
+        *d = b'0' + (u % 10) as u8;
         u /= 10;
+        n += 1;
         if u == 0 {
             break;
         }
     }
-    if neg {
-        out.push(b'-');
+    for &d in digits.iter().take(n).rev() {
+        out.push(d);
     }
-    out.extend_from_slice(&buf[i..]);
 }
 
 fn array<const N: usize>(out: &mut SmallVec<u8, N>, argv: CArgv) {
@@ -197,28 +200,28 @@ fn string<const N: usize>(out: &mut SmallVec<u8, N>, s: &[u8]) {
                 0..=0x1f => b"",
                 _ => continue,
             };
-            out.extend_from_slice(&valid[start..i]);
+            out.extend_from_slice(valid.get(start..i).unwrap_or(b""));
             if esc.is_empty() {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(&[
-                    b'\\',
-                    b'u',
-                    b'0',
-                    b'0',
-                    HEX[(b >> 4) as usize],
-                    HEX[(b & 15) as usize],
-                ]);
+                out.extend_from_slice(&[b'\\', b'u', b'0', b'0', hex(b >> 4), hex(b & 15)]);
             } else {
                 out.extend_from_slice(esc);
             }
             start = i + 1;
         }
-        out.extend_from_slice(&valid[start..]);
+        out.extend_from_slice(valid.get(start..).unwrap_or(b""));
         if !chunk.invalid().is_empty() {
             out.extend_from_slice("\u{FFFD}".as_bytes());
         }
     }
     out.push(b'"');
+}
+
+/// The lowercase hex digit of a nibble (`n < 16`).
+fn hex(n: u8) -> u8 {
+    b"0123456789abcdef"
+        .get(usize::from(n))
+        .copied()
+        .unwrap_or(b'0')
 }
 
 fn deliver(s: &Session, line: &[u8]) {
@@ -233,7 +236,7 @@ fn send_socket(path: &CStr, line: &[u8]) {
     let bytes = path.to_bytes();
     // SAFETY: plain socket syscalls on a local fd, closed on every path.
     unsafe {
-        let mut addr: libc::sockaddr_un = std::mem::zeroed();
+        let mut addr: libc::sockaddr_un = core::mem::zeroed();
         if bytes.len() >= addr.sun_path.len() {
             return;
         }
@@ -245,7 +248,7 @@ fn send_socket(path: &CStr, line: &[u8]) {
         if fd < 0 {
             return;
         }
-        let len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+        let len = core::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
         let mut rc;
         loop {
             rc = libc::connect(fd, (&raw const addr).cast(), len);
@@ -263,7 +266,7 @@ fn send_socket(path: &CStr, line: &[u8]) {
                 if n <= 0 {
                     break;
                 }
-                rest = &rest[n as usize..];
+                rest = rest.get(n as usize..).unwrap_or(b"");
             }
         }
         libc::close(fd);
@@ -319,7 +322,7 @@ pub fn write_all(fd: c_int, mut data: &[u8]) {
         if n <= 0 {
             return;
         }
-        data = &data[n as usize..];
+        data = data.get(n as usize..).unwrap_or(b"");
     }
 }
 
@@ -377,7 +380,7 @@ mod tests {
         write_line(&mut out, &r, &p);
         let line = std::str::from_utf8(out.as_slice()).unwrap();
         assert!(line.ends_with("}\n"));
-        let e: Event = serde_json::from_str(line.trim_end()).unwrap();
+        let e = Event::from_json_line(line).unwrap();
         let expected = Event {
             pid: 42,
             ppid: 7,
@@ -420,7 +423,7 @@ mod tests {
         };
         let mut out: SmallVec<u8, 4096> = SmallVec::new();
         write_line(&mut out, &r, &p);
-        let e: Event = serde_json::from_str(std::str::from_utf8(out.as_slice()).unwrap()).unwrap();
+        let e = Event::from_json_line(std::str::from_utf8(out.as_slice()).unwrap()).unwrap();
         assert_eq!(e.new_argv, None);
         assert_eq!(e.tool, None);
         assert_eq!(e.time, 0.000005);

@@ -6,11 +6,12 @@
 //! `setenv` are never freed by glibc), written once by the constructor before
 //! any thread can exec. The exec path only reads it: no lock, no allocation.
 
+use alloc::{format, string::String};
+use core::cell::UnsafeCell;
+use core::ffi::CStr;
+use core::sync::atomic::{AtomicBool, Ordering};
 use pyrewrite_protocol::env;
 use pyrewrite_rules::Target;
-use std::cell::UnsafeCell;
-use std::ffi::CStr;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use libc::c_char;
 
@@ -112,21 +113,21 @@ pub fn capture() {
             if !bytes.starts_with(b"PYREWRITE_") {
                 continue;
             }
-            let Some(eq) = bytes.iter().position(|&b| b == b'=') else {
+            let mut parts = bytes.splitn(2, |&b| b == b'=');
+            let (Some(name), Some(value)) = (parts.next(), parts.next()) else {
                 continue;
             };
-            let (name, value) = (&bytes[..eq], &bytes[eq + 1..]);
             if !env::SESSION_VARS.iter().any(|v| v.as_bytes() == name) {
                 continue;
             }
-            if n < MAX_ENTRIES {
-                s.entries[n] = Some(entry);
+            if let Some(slot) = s.entries.get_mut(n) {
+                *slot = Some(entry);
                 n += 1;
             }
             if value.is_empty() {
                 continue;
             }
-            let value_c = CStr::from_ptr(entry.as_ptr().add(eq + 1));
+            let value_c = CStr::from_ptr(entry.as_ptr().add(name.len() + 1));
             match name {
                 n if n == env::SOCKET.as_bytes() => s.socket = Some(value_c),
                 n if n == env::EVENTS.as_bytes() => s.events = Some(value_c),
@@ -157,7 +158,7 @@ pub fn is_ours(entry: &[u8]) -> bool {
 
 /// Path of this library from the dynamic loader (loaded by other means than LD_PRELOAD).
 fn own_path() -> Option<&'static [u8]> {
-    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    let mut info: libc::Dl_info = unsafe { core::mem::zeroed() };
     // SAFETY: any address inside this library will do.
     let ok = unsafe { libc::dladdr(capture as *const libc::c_void, &mut info) };
     if ok == 0 || info.dli_fname.is_null() {
@@ -179,11 +180,19 @@ pub fn load_target(session: &Session) -> Result<Target, TargetError> {
         return Ok(Target::default());
     };
     let shown = path.to_string_lossy();
-    let os_path = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(path.to_bytes());
-    let text = std::fs::read_to_string(os_path).map_err(|e| {
+    let bytes = crate::file::read(path.to_bytes()).map_err(|e| {
         TargetError(format!(
-            "pyrewrite: cannot read target profile {shown} (from {}): {e}; \
+            "pyrewrite: cannot read target profile {shown} (from {}): {}; \
              fix the path or unset {}",
+            env::TARGET,
+            e.describe(),
+            env::TARGET
+        ))
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        TargetError(format!(
+            "pyrewrite: cannot read target profile {shown} (from {}): stream did not \
+             contain valid UTF-8; fix the path or unset {}",
             env::TARGET,
             env::TARGET
         ))

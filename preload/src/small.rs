@@ -6,7 +6,8 @@
 //! common case leaves nothing behind; only very large argv/envp spill (and, in
 //! a vfork child that then execs, leak one block in the parent).
 
-use std::mem::MaybeUninit;
+use alloc::vec::Vec;
+use core::mem::MaybeUninit;
 
 pub struct SmallVec<T: Copy, const N: usize> {
     stack: [MaybeUninit<T>; N],
@@ -24,7 +25,7 @@ impl<T: Copy, const N: usize> SmallVec<T, N> {
     }
 
     pub fn push(&mut self, value: T) {
-        self.extend_from_slice(std::slice::from_ref(&value));
+        self.extend_from_slice(core::slice::from_ref(&value));
     }
 
     pub fn extend_from_slice(&mut self, values: &[T]) {
@@ -32,8 +33,12 @@ impl<T: Copy, const N: usize> SmallVec<T, N> {
             heap.extend_from_slice(values);
             return;
         }
-        if self.len + values.len() <= N {
-            for (slot, v) in self.stack[self.len..].iter_mut().zip(values) {
+        if let Some(free) = self
+            .stack
+            .get_mut(self.len..)
+            .filter(|free| values.len() <= free.len())
+        {
+            for (slot, v) in free.iter_mut().zip(values) {
                 slot.write(*v);
             }
             self.len += values.len();
@@ -49,7 +54,7 @@ impl<T: Copy, const N: usize> SmallVec<T, N> {
         match &self.heap {
             Some(heap) => heap,
             // SAFETY: the first `len` slots were written by `extend_from_slice`.
-            None => unsafe { std::slice::from_raw_parts(self.stack.as_ptr().cast(), self.len) },
+            None => unsafe { core::slice::from_raw_parts(self.stack.as_ptr().cast(), self.len) },
         }
     }
 
@@ -58,7 +63,7 @@ impl<T: Copy, const N: usize> SmallVec<T, N> {
             Some(heap) => heap,
             // SAFETY: as in `as_slice`.
             None => unsafe {
-                std::slice::from_raw_parts_mut(self.stack.as_mut_ptr().cast(), self.len)
+                core::slice::from_raw_parts_mut(self.stack.as_mut_ptr().cast(), self.len)
             },
         }
     }
@@ -78,6 +83,14 @@ impl<T: Copy, const N: usize> SmallVec<T, N> {
     }
 }
 
+/// Copies `bytes` into `buf` at `at`; the end offset, or `None` (nothing
+/// written) if it does not fit.
+pub fn put(buf: &mut [u8], at: usize, bytes: &[u8]) -> Option<usize> {
+    let end = at.checked_add(bytes.len())?;
+    buf.get_mut(at..end)?.copy_from_slice(bytes);
+    Some(end)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +106,17 @@ mod tests {
         assert_eq!(v.as_slice(), b"abcdefg");
         v.clear();
         assert_eq!(v.len(), 0);
+    }
+
+    #[test]
+    fn put_writes_only_what_fits() {
+        let mut buf = [0u8; 4];
+        assert_eq!(put(&mut buf, 0, b"ab"), Some(2));
+        assert_eq!(put(&mut buf, 2, b"cd"), Some(4));
+        assert_eq!(&buf, b"abcd");
+        assert_eq!(put(&mut buf, 3, b"xy"), None);
+        assert_eq!(put(&mut buf, usize::MAX, b"x"), None);
+        assert_eq!(&buf, b"abcd", "nothing written on failure");
+        assert_eq!(put(&mut buf, 4, b""), Some(4));
     }
 }

@@ -11,6 +11,11 @@
 //! | [`Event`] | the preload writes one JSON line per exec, the driver parses it |
 //! | [`Action`] | same words as `pyrewrite explain --json`, so logs and explain agree |
 
+// No std, as pyrewrite-rules: libpyrewrite.so links this crate.
+#![cfg_attr(not(test), no_std)]
+extern crate alloc;
+
+use alloc::{string::String, vec::Vec};
 use serde::{Deserialize, Serialize};
 
 /// Environment variables of a pyrewrite session.
@@ -91,6 +96,11 @@ impl Event {
         let mut s = serde_json::to_string(self).unwrap_or_default();
         s.push('\n');
         s
+    }
+
+    /// Parses one line (with or without its newline), as the driver reads them.
+    pub fn from_json_line(line: &str) -> Result<Event, serde_json::Error> {
+        serde_json::from_str(line.trim_end())
     }
 }
 

@@ -14,6 +14,7 @@
 use crate::expand::{expand, read_response_files, Output};
 use crate::flags::{self, takes_value};
 use crate::linker::LinkerFilter;
+use crate::prelude::*;
 use crate::{Decision, Notes, Target, Tool};
 
 /// What the command asks for, read before rewriting.

@@ -2,6 +2,7 @@
 //! each token remembering which argv slot it came from, and the assembly of
 //! the rewritten argv (and response-file copies) from per-slot output.
 
+use crate::prelude::*;
 use crate::response_file;
 
 /// argv[1..] as tokens, with `@file` contents inlined.

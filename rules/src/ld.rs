@@ -14,6 +14,7 @@
 use crate::expand::{expand, read_response_files, Output};
 use crate::flags;
 use crate::linker::LinkerFilter;
+use crate::prelude::*;
 use crate::{Decision, Notes, Target, Tool};
 
 /// ld options that take the next argument, kept by wrapping both in `-Wl,`.

@@ -25,14 +25,23 @@
 //! | `ranlib` | `emranlib` + the same arguments, minus `--plugin X` | same |
 //! | `strip` | answer: exit 0, nothing printed; with `-o OUT IN`: copy IN to OUT | stripping a side module can remove the wasm sections Pyodide needs (`dylink.0`, target features) |
 
+// No std: libpyrewrite.so runs this engine inside every process of a build and
+// links no Rust std (it would add ~40k instructions of loading to every exec);
+// heap types come from `alloc`. Unit tests run with std.
+#![cfg_attr(not(test), no_std)]
+extern crate alloc;
+
 mod compiler;
 mod expand;
 mod flags;
 mod ld;
 mod linker;
+mod prelude;
 pub mod response_file;
 pub mod target;
 pub mod tool;
+
+use prelude::*;
 
 pub use target::{resolve_program, Target, TargetError};
 pub use tool::{classify, Tool};

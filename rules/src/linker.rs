@@ -24,6 +24,7 @@
 //! `--export-dynamic`, `--gc-sections`, `-Bsymbolic`, `-E`, `--fatal-warnings`,
 //! and an unknown option fails loudly rather than silently.
 
+use crate::prelude::*;
 /// What happens to one linker item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LinkItem {

@@ -9,6 +9,7 @@
 //! | unreadable `@file` stays as it is | the compiler reports the missing file itself, with its own words |
 //! | `@file` inside a response file is not followed | meson, ninja and cmake never nest them; emcc still expands it itself |
 
+use crate::prelude::*;
 /// Split response-file text into arguments, the way GCC (libiberty `buildargv`) does.
 pub fn parse(text: &[u8]) -> Vec<Vec<u8>> {
     let mut args = Vec::new();
@@ -37,7 +38,7 @@ pub fn parse(text: &[u8]) -> Vec<Vec<u8>> {
             }
         } else if b.is_ascii_whitespace() {
             if in_arg {
-                args.push(std::mem::take(&mut current));
+                args.push(core::mem::take(&mut current));
                 in_arg = false;
             }
         } else if b == b'\'' {

@@ -23,9 +23,10 @@
 //! Program names without a `/` are looked up when the profile is loaded by
 //! the caller with [`Target::resolve_programs`] (PATH, then `$EMSDK`).
 
+use crate::prelude::*;
+use alloc::collections::BTreeMap;
+use core::fmt;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use std::fmt;
 
 /// A wasm32 target profile. See the module table for every field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -113,7 +114,7 @@ impl fmt::Display for TargetError {
     }
 }
 
-impl std::error::Error for TargetError {}
+impl core::error::Error for TargetError {}
 
 impl Target {
     /// Parse a profile. Missing fields take their defaults; an unknown field

@@ -12,6 +12,20 @@
 //! | version suffix `-N[.N]` (`gcc-12`, `clang++-14`) | versioned compilers are common; `clang-14` run by emcc is caught by its wasm `-target` instead |
 //! | a `wasm32`/`wasm64` triplet is never ours | it already targets wasm |
 //! | anything under an Emscripten tree (`…/emscripten/…`, `…/emsdk…/…`, `…/upstream/bin/…`) is never ours | emcc's own clang, wasm-ld and llvm-ar must run untouched |
+//!
+//! Nothing here can panic (no indexing, no `unwrap`: denied below): inside
+//! libpyrewrite.so a panic aborts the process, and this runs in all of them.
+
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+#![cfg_attr(
+    test,
+    allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)
+)]
 
 /// The family of a recognised program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -66,10 +80,7 @@ pub fn classify(path: &[u8], argv0: Option<&[u8]>) -> Option<Tool> {
 
 /// The part after the last `/`.
 pub(crate) fn basename(p: &[u8]) -> &[u8] {
-    match p.iter().rposition(|&b| b == b'/') {
-        Some(i) => &p[i + 1..],
-        None => p,
-    }
+    p.rsplit(|&b| b == b'/').next().unwrap_or(p)
 }
 
 /// True when `path` lies inside an Emscripten installation (Debian's
@@ -100,7 +111,10 @@ pub fn classify_name(name: &[u8]) -> Option<Tool> {
     // Triplet prefix: try every `-` from the left; the rest must be a tool and
     // the prefix a plausible target triplet.
     for (i, _) in name.iter().enumerate().filter(|(_, &b)| b == b'-') {
-        let (prefix, rest) = (&name[..i], &name[i + 1..]);
+        let Some((prefix, dash_rest)) = name.split_at_checked(i) else {
+            continue;
+        };
+        let rest = dash_rest.get(1..).unwrap_or(b"");
         if let Some(tool) = base_tool(rest) {
             return is_triplet(prefix).then_some(tool);
         }
@@ -123,13 +137,13 @@ fn base_tool(name: &[u8]) -> Option<Tool> {
 
 /// `gcc-12` → `gcc`, `clang++-14.0` → `clang++`; anything else unchanged.
 fn strip_version(name: &[u8]) -> &[u8] {
-    if let Some(dash) = name.iter().rposition(|&b| b == b'-') {
-        let suffix = &name[dash + 1..];
+    let mut parts = name.rsplitn(2, |&b| b == b'-');
+    if let (Some(suffix), Some(head)) = (parts.next(), parts.next()) {
         if suffix.first().is_some_and(u8::is_ascii_digit)
             && suffix.iter().all(|&b| b.is_ascii_digit() || b == b'.')
-            && dash > 0
+            && !head.is_empty()
         {
-            return &name[..dash];
+            return head;
         }
     }
     name

@@ -36,7 +36,7 @@ fn built(name: &str) -> PathBuf {
     let p = artifact_dir().join(name);
     assert!(
         p.is_file(),
-        "{} is missing: run `cargo build --workspace` before `cargo test`",
+        "{} is missing: run scripts/build.sh before `cargo test`",
         p.display()
     );
     p

@@ -51,11 +51,8 @@ impl E2e {
             root,
         };
         for (what, path) in [
-            (
-                "the pyrewrite binary (cargo build --workspace)",
-                &e.pyrewrite,
-            ),
-            ("libpyrewrite.so (cargo build --workspace)", &e.preload),
+            ("the pyrewrite binary (scripts/build.sh)", &e.pyrewrite),
+            ("libpyrewrite.so (scripts/build.sh)", &e.preload),
             ("the target profile", &e.target_json),
             ("Pyodide 0.23.4 (npm)", &e.pyodide.join("pyodide.mjs")),
             ("the micropip/packaging wheels", &e.support_wheels),

@@ -256,7 +256,7 @@ fn resolve_preload(flag: Option<&Path>) -> anyhow::Result<PathBuf> {
     };
     if !path.is_file() {
         anyhow::bail!(
-            "preload library {} not found; build it with `cargo build --workspace` or pass --preload PATH",
+            "preload library {} not found; build it with scripts/build.sh or pass --preload PATH",
             path.display()
         );
     }
