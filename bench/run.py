@@ -4,6 +4,7 @@ technique and against the alternatives. Every figure is a ratio against a
 baseline measured in the same run, interleaved, over several repetitions.
 
     python3 bench/run.py [--reps 15] [--n 300] [--parts 1,2,3] [--reps3 1]
+                         [--compare NAME=LIB ...]
 
 Needs `scripts/build.sh --release` (uses target/release) and gcc; part 2b
 needs emcc (scripts/setup.sh); part 3 needs the network-free sdist cache from
@@ -117,7 +118,7 @@ def loader_instructions(lib_env):
     return None
 
 
-def part1(work, lib, base_env, reps, n):
+def part1(work, lib, base_env, reps, n, compare=()):
     print(f"\n## 1. Cost per exec of /bin/true ({n} execs per run, {reps} interleaved runs)\n")
     ours_log = work / "ours.jsonl"
     target = work / "target-fake.json"
@@ -132,6 +133,11 @@ def part1(work, lib, base_env, reps, n):
         if (work / f"{name}.so").exists():
             envs[name] = dict(base_env, LD_PRELOAD=str(work / f"{name}.so"),
                               FLOOR_LOG=str(work / f"{name}.log"))
+    # Other builds of libpyrewrite.so (--compare), same session as "ours".
+    for name, other in compare:
+        envs[name] = dict(base_env, LD_PRELOAD=str(other),
+                          PYREWRITE_EVENTS=str(work / f"{name}.jsonl"),
+                          PYREWRITE_TARGET=str(target))
     print("Columns: µs per spawn+wait as median (min–max) over runs; *added* = median over "
           "runs of (preloaded − bare) in the same round. CPU = user+sys time of the loop and "
           "all its children (getrusage), which excludes time spent waiting for a CPU; faults = "
@@ -166,7 +172,8 @@ def part1(work, lib, base_env, reps, n):
     print("Added cost per exec over bare (median of paired differences, same runs as above). "
           "`floor_rust_std` is bench/floor_rust.rs: the C floor's five hooks in Rust with "
           "`std` linked but unused (as libpyrewrite.so was before it went `no_std`); "
-          "`floor_rust_nostd` is the same file as `#![no_std]` (as libpyrewrite.so is now).\n")
+          "`floor_rust_nostd` is the same file as `#![no_std]` (as libpyrewrite.so is now)."
+          + "".join(f" `{name}` is {path} (--compare)." for name, path in compare) + "\n")
     names = [k for k in envs if k != "bare"]
     print("| method | measure | " + " | ".join(names) + " |")
     print("|---|---|" + "---|" * len(names))
@@ -247,7 +254,16 @@ def main():
     ap.add_argument("--parts", default="1,2", help="comma-separated parts to run (1,2,3)")
     ap.add_argument("--reps3", type=int, default=1,
                     help="interleaved repetitions of each whole build in part 3 (minutes each)")
+    ap.add_argument("--compare", action="append", default=[], metavar="NAME=LIB",
+                    help="part 1 also measures this other build of libpyrewrite.so "
+                         "(e.g. an older commit's), as column NAME; repeatable")
     args = ap.parse_args()
+    compare = []
+    for item in args.compare:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not Path(path).is_file():
+            sys.exit(f"bench: --compare {item!r}: expected NAME=PATH of an existing library")
+        compare.append((name, Path(path).resolve()))
     release = ROOT / "target/release"
     parts = {int(p) for p in args.parts.split(",")}
     print(f"# pyrewrite benchmarks\n\nMachine: {platform.node()}, {os.cpu_count()} cores, "
@@ -264,7 +280,7 @@ def main():
         base_env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
         emcc = shutil.which("emcc", path=base_env["PATH"])
         if 1 in parts:
-            part1(work, lib, base_env, args.reps, args.n)
+            part1(work, lib, base_env, args.reps, args.n, compare)
         if 2 in parts:
             part2(work, lib, shim_dir, base_env, args.reps, args.n // 2, emcc)
         if 3 in parts:

@@ -24,88 +24,94 @@
 //! | compile: `-Werror=implicit-function-declaration -Werror=mismatched-parameter-types -Werror=return-type -fPIC` | added | C mistakes that are only warnings natively become function signature mismatches that trap at run time in wasm; side modules must be position independent |
 //! | shared link: `-sSIDE_MODULE=1 -sWASM_BIGINT` | added | without SIDE_MODULE `emcc -shared` writes a relocatable object named `.so`; without WASM_BIGINT i64 imports do not match Pyodide's exports |
 
-/// Options whose value is the next argument when not joined.
-const VALUE_OPTIONS: &[&[u8]] = &[
-    b"-o",
-    b"-I",
-    b"-L",
-    b"-l",
-    b"-D",
-    b"-U",
-    b"-B",
-    b"-x",
-    b"-z",
-    b"-u",
-    b"-e",
-    b"-T",
-    b"-include",
-    b"-imacros",
-    b"-isystem",
-    b"-idirafter",
-    b"-iquote",
-    b"-iprefix",
-    b"-iwithprefix",
-    b"-iwithprefixbefore",
-    b"-isysroot",
-    b"--sysroot",
-    b"-MF",
-    b"-MT",
-    b"-MQ",
-    b"-Xlinker",
-    b"-Xpreprocessor",
-    b"-Xassembler",
-    b"-Xclang",
-    b"-mllvm",
-    b"-target",
-    b"--target",
-    b"-triple",
-    b"-arch",
-    b"-aux-info",
-    b"-dumpbase",
-    b"-dumpdir",
-    b"--param",
-    b"-specs",
-    b"--specs",
-];
+// The option sets below are `match`es and `if` chains, not tables of string
+// slices: a table of slices is an array of pointers that the dynamic loader
+// must relocate in every process libpyrewrite.so is loaded into, compiler or
+// not; literals compared in code cost nothing at load.
 
 /// True when `arg` is an option that takes the next argument as its value.
 pub(crate) fn takes_value(arg: &[u8]) -> bool {
-    VALUE_OPTIONS.contains(&arg)
+    matches!(
+        arg,
+        b"-o"
+            | b"-I"
+            | b"-L"
+            | b"-l"
+            | b"-D"
+            | b"-U"
+            | b"-B"
+            | b"-x"
+            | b"-z"
+            | b"-u"
+            | b"-e"
+            | b"-T"
+            | b"-include"
+            | b"-imacros"
+            | b"-isystem"
+            | b"-idirafter"
+            | b"-iquote"
+            | b"-iprefix"
+            | b"-iwithprefix"
+            | b"-iwithprefixbefore"
+            | b"-isysroot"
+            | b"--sysroot"
+            | b"-MF"
+            | b"-MT"
+            | b"-MQ"
+            | b"-Xlinker"
+            | b"-Xpreprocessor"
+            | b"-Xassembler"
+            | b"-Xclang"
+            | b"-mllvm"
+            | b"-target"
+            | b"--target"
+            | b"-triple"
+            | b"-arch"
+            | b"-aux-info"
+            | b"-dumpbase"
+            | b"-dumpdir"
+            | b"--param"
+            | b"-specs"
+            | b"--specs"
+    )
 }
 
-/// Single flags that go, exact or by prefix, with the reason.
-const DROP_EXACT: &[(&[u8], &str)] = &[
-    (b"-pthread", NO_THREADS),
-    (b"-pthreads", NO_THREADS),
-    (
-        b"-fstack-clash-protection",
-        "x86 stack probing; unused for wasm",
-    ),
-    (b"-ffat-lto-objects", HOST_LTO),
-    (b"-fno-fat-lto-objects", HOST_LTO),
-    (b"-fuse-linker-plugin", HOST_LTO),
-    (b"-pie", HOST_EXE),
-    (b"-no-pie", HOST_EXE),
-    (b"-static-pie", HOST_EXE),
-    (
-        b"-s",
-        "strip at link: removes the wasm target_features section",
-    ),
-];
+/// Single flags that go when equal, with the reason.
+fn dropped_exact(arg: &[u8]) -> Option<&'static str> {
+    Some(match arg {
+        b"-pthread" | b"-pthreads" => NO_THREADS,
+        b"-fstack-clash-protection" => "x86 stack probing; unused for wasm",
+        b"-ffat-lto-objects" | b"-fno-fat-lto-objects" | b"-fuse-linker-plugin" => HOST_LTO,
+        b"-pie" | b"-no-pie" | b"-static-pie" => HOST_EXE,
+        b"-s" => "strip at link: removes the wasm target_features section",
+        _ => return None,
+    })
+}
 
-const DROP_PREFIX: &[(&[u8], &str)] = &[
-    (b"-fcf-protection", "Intel CET; clang rejects it for wasm32"),
-    (b"-flto", HOST_LTO),
-    (b"-fuse-ld=", "host linker choice; emcc always uses wasm-ld"),
-    (b"-specs=", HOST_FILES),
-    (b"--specs=", HOST_FILES),
-    (b"--sysroot=", HOST_FILES),
-    (b"-z", "ELF linker keyword; wasm-ld rejects it"),
-    (b"-fzero-call-used-regs", GCC_ONLY),
-    (b"-ftrivial-auto-var-init", GCC_ONLY),
-    (b"-fvar-tracking", GCC_ONLY),
-    (b"-fno-var-tracking", GCC_ONLY),
-];
+/// Single flags that go when they start with a prefix, with the reason
+/// (first match wins, in this order).
+fn dropped_prefix(arg: &[u8]) -> Option<&'static str> {
+    let p = |prefix: &[u8]| arg.starts_with(prefix);
+    Some(if p(b"-fcf-protection") {
+        "Intel CET; clang rejects it for wasm32"
+    } else if p(b"-flto") {
+        HOST_LTO
+    } else if p(b"-fuse-ld=") {
+        "host linker choice; emcc always uses wasm-ld"
+    } else if p(b"-specs=") || p(b"--specs=") || p(b"--sysroot=") {
+        HOST_FILES
+    } else if p(b"-z") {
+        "ELF linker keyword; wasm-ld rejects it"
+    } else if p(b"-fzero-call-used-regs")
+        || p(b"-ftrivial-auto-var-init")
+        || p(b"-fvar-tracking")
+        || p(b"-fno-var-tracking")
+    {
+        GCC_ONLY
+    } else {
+        return None;
+    })
+}
 
 const GCC_ONLY: &str =
     "GCC hardening/debug option that emcc's clang 14 rejects (unknown or disabled argument)";
@@ -124,28 +130,8 @@ pub(crate) const COMPILER_COMPAT: &str = "conda's host linker wrapper dir";
 
 /// Why a single flag goes, if it does (value-taking options and `-m` are handled elsewhere).
 pub(crate) fn dropped_flag(arg: &[u8]) -> Option<&'static str> {
-    DROP_EXACT
-        .iter()
-        .find(|(p, _)| *p == arg)
-        .or_else(|| DROP_PREFIX.iter().find(|(p, _)| arg.starts_with(p)))
-        .map(|(_, why)| *why)
+    dropped_exact(arg).or_else(|| dropped_prefix(arg))
 }
-
-/// wasm features clang/emcc understand as `-mFEATURE` / `-mno-FEATURE`.
-const WASM_FEATURES: &[&[u8]] = &[
-    b"simd128",
-    b"relaxed-simd",
-    b"bulk-memory",
-    b"nontrapping-fptoint",
-    b"sign-ext",
-    b"mutable-globals",
-    b"tail-call",
-    b"reference-types",
-    b"multivalue",
-    b"exception-handling",
-    b"extended-const",
-    b"multimemory",
-];
 
 /// True for a `-m…` flag to keep: a wasm feature (`-msimd128`, `-mno-sign-ext`).
 /// `-mllvm` is a value option handled by the caller.
@@ -153,8 +139,22 @@ pub(crate) fn is_wasm_machine_flag(arg: &[u8]) -> bool {
     let Some(rest) = arg.strip_prefix(b"-m") else {
         return false;
     };
-    let feature = rest.strip_prefix(b"no-").unwrap_or(rest);
-    WASM_FEATURES.contains(&feature)
+    // The wasm features clang/emcc understand as `-mFEATURE` / `-mno-FEATURE`.
+    matches!(
+        rest.strip_prefix(b"no-").unwrap_or(rest),
+        b"simd128"
+            | b"relaxed-simd"
+            | b"bulk-memory"
+            | b"nontrapping-fptoint"
+            | b"sign-ext"
+            | b"mutable-globals"
+            | b"tail-call"
+            | b"reference-types"
+            | b"multivalue"
+            | b"exception-handling"
+            | b"extended-const"
+            | b"multimemory"
+    )
 }
 
 /// Libraries that do not exist for wasm.

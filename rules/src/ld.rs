@@ -17,9 +17,6 @@ use crate::linker::LinkerFilter;
 use crate::prelude::*;
 use crate::{Decision, Notes, Target, Tool};
 
-/// ld options that take the next argument, kept by wrapping both in `-Wl,`.
-const WRAPPED_WITH_VALUE: &[&[u8]] = &[b"-u", b"-e", b"-T", b"-y", b"--undefined", b"--entry"];
-
 pub(crate) fn decide(
     argv: &[&[u8]],
     target: &Target,
@@ -90,7 +87,11 @@ pub(crate) fn decide(
                 }
                 let mut wrapped = b"-Wl,".to_vec();
                 wrapped.extend_from_slice(arg);
-                if WRAPPED_WITH_VALUE.contains(&arg) {
+                // ld options that take the next argument: both kept, wrapped in `-Wl,`.
+                if matches!(
+                    arg,
+                    b"-u" | b"-e" | b"-T" | b"-y" | b"--undefined" | b"--entry"
+                ) {
                     if let Some(value) = next {
                         wrapped.push(b',');
                         wrapped.extend_from_slice(value);

@@ -49,87 +49,81 @@ const HOST_LAYOUT: &str = "host executable layout or system root";
 const PLUGIN: &str = "the host GCC's LTO plugin";
 const MAP: &str = "link map; wasm-ld does not support -Map";
 
+// Matches and `if` chains rather than tables of string slices: see flags.rs
+// (no pointers for the loader to relocate in every process).
+
 /// Items that take the next item as their value and go with it.
-const WITH_VALUE: &[(&[u8], &str)] = &[
-    (b"-rpath", ELF_PATH),
-    (b"--rpath", ELF_PATH),
-    (b"-rpath-link", ELF_PATH),
-    (b"--rpath-link", ELF_PATH),
-    (b"-R", ELF_PATH),
-    (b"-soname", ELF_NAME),
-    (b"--soname", ELF_NAME),
-    (b"-h", ELF_NAME),
-    (b"-z", ELF_DYNAMIC),
-    (b"--version-script", ELF_SYMBOLS),
-    (b"--dynamic-list", ELF_SYMBOLS),
-    (b"--exclude-libs", ELF_SYMBOLS),
-    (b"-dynamic-linker", HOST_LAYOUT),
-    (b"--dynamic-linker", HOST_LAYOUT),
-    (b"-m", HOST_LAYOUT),
-    (b"--sysroot", HOST_LAYOUT),
-    (b"-plugin", PLUGIN),
-    (b"--plugin", PLUGIN),
-    (b"-plugin-opt", PLUGIN),
-    (b"-Map", MAP),
-    (b"-undefined", UNDEFINED),
-];
+fn with_value(item: &[u8]) -> Option<&'static str> {
+    Some(match item {
+        b"-rpath" | b"--rpath" | b"-rpath-link" | b"--rpath-link" | b"-R" => ELF_PATH,
+        b"-soname" | b"--soname" | b"-h" => ELF_NAME,
+        b"-z" => ELF_DYNAMIC,
+        b"--version-script" | b"--dynamic-list" | b"--exclude-libs" => ELF_SYMBOLS,
+        b"-dynamic-linker" | b"--dynamic-linker" | b"-m" | b"--sysroot" => HOST_LAYOUT,
+        b"-plugin" | b"--plugin" | b"-plugin-opt" => PLUGIN,
+        b"-Map" => MAP,
+        b"-undefined" => UNDEFINED,
+        _ => return None,
+    })
+}
 
-/// Items dropped when equal to the pattern.
-const EXACT: &[(&[u8], &str)] = &[
-    (b"-Bsymbolic-functions", ELF_SYMBOLS),
-    (b"-Bstatic", ELF_LIBMODE),
-    (b"-Bdynamic", ELF_LIBMODE),
-    (b"-dn", ELF_LIBMODE),
-    (b"-dy", ELF_LIBMODE),
-    (b"-call_shared", ELF_LIBMODE),
-    (b"-non_shared", ELF_LIBMODE),
-    (b"--as-needed", ELF_LIBMODE),
-    (b"--no-as-needed", ELF_LIBMODE),
-    (b"--copy-dt-needed-entries", ELF_LIBMODE),
-    (b"--no-copy-dt-needed-entries", ELF_LIBMODE),
-    (b"--push-state", ELF_LIBMODE),
-    (b"--pop-state", ELF_LIBMODE),
-    (b"--enable-new-dtags", ELF_DYNAMIC),
-    (b"--disable-new-dtags", ELF_DYNAMIC),
-    (b"--eh-frame-hdr", ELF_DYNAMIC),
-    (b"--no-undefined", UNDEFINED),
-    (b"--allow-shlib-undefined", UNDEFINED),
-    (b"--no-allow-shlib-undefined", UNDEFINED),
-    (b"--strip-all", STRIP),
-    (b"-s", STRIP),
-    (b"--warn-common", GNU_LAYOUT),
-    (b"--gdb-index", GNU_LAYOUT),
-    (b"--no-dynamic-linker", HOST_LAYOUT),
-    (b"-pie", HOST_LAYOUT),
-    (b"--pie", HOST_LAYOUT),
-    (b"-no-pie", HOST_LAYOUT),
-];
+/// Items dropped when equal to a pattern.
+fn exact(item: &[u8]) -> Option<&'static str> {
+    Some(match item {
+        b"-Bsymbolic-functions" => ELF_SYMBOLS,
+        b"-Bstatic"
+        | b"-Bdynamic"
+        | b"-dn"
+        | b"-dy"
+        | b"-call_shared"
+        | b"-non_shared"
+        | b"--as-needed"
+        | b"--no-as-needed"
+        | b"--copy-dt-needed-entries"
+        | b"--no-copy-dt-needed-entries"
+        | b"--push-state"
+        | b"--pop-state" => ELF_LIBMODE,
+        b"--enable-new-dtags" | b"--disable-new-dtags" | b"--eh-frame-hdr" => ELF_DYNAMIC,
+        b"--no-undefined" | b"--allow-shlib-undefined" | b"--no-allow-shlib-undefined" => UNDEFINED,
+        b"--strip-all" | b"-s" => STRIP,
+        b"--warn-common" | b"--gdb-index" => GNU_LAYOUT,
+        b"--no-dynamic-linker" | b"-pie" | b"--pie" | b"-no-pie" => HOST_LAYOUT,
+        _ => return None,
+    })
+}
 
-/// Items dropped when they start with the pattern.
-const PREFIX: &[(&[u8], &str)] = &[
-    (b"--hash-style", ELF_DYNAMIC),
-    (b"--build-id", ELF_DYNAMIC),
-    (b"-z", ELF_DYNAMIC),
-    (b"-rpath=", ELF_PATH),
-    (b"--rpath=", ELF_PATH),
-    (b"-rpath-link=", ELF_PATH),
-    (b"--rpath-link=", ELF_PATH),
-    (b"-R", ELF_PATH),
-    (b"-soname=", ELF_NAME),
-    (b"--soname=", ELF_NAME),
-    (b"--version-script=", ELF_SYMBOLS),
-    (b"--dynamic-list=", ELF_SYMBOLS),
-    (b"--exclude-libs=", ELF_SYMBOLS),
-    (b"--sort-common", GNU_LAYOUT),
-    (b"--sort-section=", GNU_LAYOUT),
-    (b"--icf=", GNU_LAYOUT),
-    (b"--compress-debug-sections=", GNU_LAYOUT),
-    (b"--sysroot=", HOST_LAYOUT),
-    (b"--dynamic-linker=", HOST_LAYOUT),
-    (b"-plugin-opt=", PLUGIN),
-    (b"--plugin-opt=", PLUGIN),
-    (b"-Map=", MAP),
-];
+/// Items dropped when they start with a pattern (first match wins, in this order).
+fn prefix(item: &[u8]) -> Option<&'static str> {
+    let p = |prefix: &[u8]| item.starts_with(prefix);
+    Some(if p(b"--hash-style") || p(b"--build-id") || p(b"-z") {
+        ELF_DYNAMIC
+    } else if p(b"-rpath=")
+        || p(b"--rpath=")
+        || p(b"-rpath-link=")
+        || p(b"--rpath-link=")
+        || p(b"-R")
+    {
+        ELF_PATH
+    } else if p(b"-soname=") || p(b"--soname=") {
+        ELF_NAME
+    } else if p(b"--version-script=") || p(b"--dynamic-list=") || p(b"--exclude-libs=") {
+        ELF_SYMBOLS
+    } else if p(b"--sort-common")
+        || p(b"--sort-section=")
+        || p(b"--icf=")
+        || p(b"--compress-debug-sections=")
+    {
+        GNU_LAYOUT
+    } else if p(b"--sysroot=") || p(b"--dynamic-linker=") {
+        HOST_LAYOUT
+    } else if p(b"-plugin-opt=") || p(b"--plugin-opt=") {
+        PLUGIN
+    } else if p(b"-Map=") {
+        MAP
+    } else {
+        return None;
+    })
+}
 
 /// The fate of one linker item (`-Wl,` already split on commas).
 pub(crate) fn linker_item(item: &[u8]) -> LinkItem {
@@ -137,16 +131,16 @@ pub(crate) fn linker_item(item: &[u8]) -> LinkItem {
     if item.first() != Some(&b'-') {
         return LinkItem::Keep;
     }
-    if let Some((_, why)) = WITH_VALUE.iter().find(|(p, _)| *p == item) {
+    if let Some(why) = with_value(item) {
         return LinkItem::DropWithValue(why);
     }
-    if let Some((_, why)) = EXACT.iter().find(|(p, _)| *p == item) {
+    if let Some(why) = exact(item) {
         return LinkItem::Drop(why);
     }
     if is_ld_opt_level(item) {
         return LinkItem::Drop(LD_OPT);
     }
-    if let Some((_, why)) = PREFIX.iter().find(|(p, _)| item.starts_with(p)) {
+    if let Some(why) = prefix(item) {
         return LinkItem::Drop(why);
     }
     LinkItem::Keep
