@@ -43,13 +43,11 @@ fn scan<'a>(tool: Tool, tokens: &[(usize, &'a [u8])]) -> Scan<'a> {
     };
     let mut lang_forced = false;
     let mut i = 0;
-    while i < tokens.len() {
-        let arg = tokens[i].1;
+    while let Some(&(_, arg)) = tokens.get(i) {
         if arg == b"-fopenmp" || arg.starts_with(b"-fopenmp=") {
             s.openmp.get_or_insert(arg);
         }
-        if takes_value(arg) && i + 1 < tokens.len() {
-            let value = tokens[i + 1].1;
+        if let Some(&(_, value)) = tokens.get(i + 1).filter(|_| takes_value(arg)) {
             match arg {
                 b"-o" => s.output = Some(value),
                 b"-x" => set_lang(&mut s, &mut lang_forced, value),
@@ -66,7 +64,7 @@ fn scan<'a>(tool: Tool, tokens: &[(usize, &'a [u8])]) -> Scan<'a> {
             continue;
         }
         i += 1;
-        if arg.len() <= 1 || arg[0] != b'-' {
+        if arg.len() <= 1 || !arg.starts_with(b"-") {
             // An input (`-` is stdin).
             s.inputs += 1;
             if lang_forced || arg == b"-" || flags::is_source(arg) {
@@ -269,11 +267,9 @@ fn filter(
     };
 
     let mut i = 0;
-    while i < tokens.len() {
-        let (slot, arg) = tokens[i];
+    while let Some(&(slot, arg)) = tokens.get(i) {
         // Split options: `-I /x`, `-Xlinker -z`, `-mllvm -x`…
-        if takes_value(arg) && i + 1 < tokens.len() {
-            let value = tokens[i + 1].1;
+        if let Some(&(_, value)) = tokens.get(i + 1).filter(|_| takes_value(arg)) {
             i += 2;
             let keep = match arg {
                 b"-I" | b"-isystem" | b"-idirafter" | b"-iquote" => {
@@ -334,7 +330,7 @@ fn filter(
         }
         i += 1;
 
-        if arg.len() <= 1 || arg[0] != b'-' {
+        if arg.len() <= 1 || !arg.starts_with(b"-") {
             if flags::is_host_object(arg) {
                 note_drop(notes, &[arg], flags::HOST_OBJECT);
                 continue;

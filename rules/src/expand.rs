@@ -24,8 +24,8 @@ pub(crate) fn read_response_files(
     argv.iter()
         .enumerate()
         .skip(1)
-        .filter(|(_, a)| a.len() > 1 && a[0] == b'@')
-        .filter_map(|(i, a)| read_file(&a[1..]).map(|text| (i, response_file::parse(&text))))
+        .filter_map(|(i, a)| Some((i, a.strip_prefix(b"@").filter(|name| !name.is_empty())?)))
+        .filter_map(|(i, name)| read_file(name).map(|text| (i, response_file::parse(&text))))
         .collect()
 }
 
@@ -62,7 +62,10 @@ impl Output {
     }
 
     pub(crate) fn push(&mut self, slot: usize, arg: impl Into<Vec<u8>>) {
-        self.slots[slot].push(arg.into());
+        // Slots are argv indices, made by `expand`: always in range.
+        if let Some(args) = self.slots.get_mut(slot) {
+            args.push(arg.into());
+        }
     }
 
     /// `program`, `leading` flags, every slot in order (response-file slots
@@ -82,7 +85,8 @@ impl Output {
         for (slot, args) in self.slots.into_iter().enumerate().skip(1) {
             if file_slots.binary_search(&slot).is_ok() {
                 let contents = response_file::serialize(&args);
-                let path = response_file::copy_path(&argv[slot][1..], &contents);
+                let name = argv.get(slot).and_then(|a| a.get(1..)).unwrap_or(b"");
+                let path = response_file::copy_path(name, &contents);
                 let mut at = b"@".to_vec();
                 at.extend_from_slice(&path);
                 out.push(at);

@@ -171,8 +171,11 @@ pub(crate) fn dropped_lib(name: &[u8]) -> Option<&'static str> {
 
 fn trim_slashes(dir: &[u8]) -> &[u8] {
     let mut d = dir;
-    while d.len() > 1 && d.ends_with(b"/") {
-        d = &d[..d.len() - 1];
+    while d.len() > 1 {
+        match d.strip_suffix(b"/") {
+            Some(shorter) => d = shorter,
+            None => break,
+        }
     }
     d
 }
@@ -202,11 +205,10 @@ pub(crate) fn is_host_object(path: &[u8]) -> bool {
 
 /// `<prefix>/include/pythonX.Y[abiflags]`: the shape of every CPython include dir.
 pub(crate) fn looks_like_python_include(dir: &[u8]) -> bool {
-    let dir = trim_slashes(dir);
-    let Some(slash) = dir.iter().rposition(|&b| b == b'/') else {
+    let mut parts = trim_slashes(dir).rsplitn(2, |&b| b == b'/');
+    let (Some(name), Some(parent)) = (parts.next(), parts.next()) else {
         return false;
     };
-    let (parent, name) = (&dir[..slash], &dir[slash + 1..]);
     if !(parent.ends_with(b"/include") || parent == b"include") {
         return false;
     }
@@ -218,9 +220,12 @@ pub(crate) fn looks_like_python_include(dir: &[u8]) -> bool {
     if major == 0 || version.get(major) != Some(&b'.') {
         return false;
     }
-    let rest = &version[major + 1..];
+    let rest = version.get(major + 1..).unwrap_or_default();
     let minor = digits_end(rest);
-    minor > 0 && rest[minor..].iter().all(u8::is_ascii_lowercase)
+    minor > 0
+        && rest
+            .get(minor..)
+            .is_some_and(|abiflags| abiflags.iter().all(u8::is_ascii_lowercase))
 }
 
 /// Host system include dirs.
@@ -261,9 +266,9 @@ pub(crate) fn is_host_lib_dir(dir: &[u8], python_prefixes: &[&[u8]]) -> bool {
 
 /// The `<prefix>` of a Python include dir `<prefix>/include/python…`.
 pub(crate) fn python_prefix(include_dir: &[u8]) -> Option<&[u8]> {
-    let dir = trim_slashes(include_dir);
-    let slash = dir.iter().rposition(|&b| b == b'/')?;
-    dir[..slash].strip_suffix(b"/include")
+    let mut parts = trim_slashes(include_dir).rsplitn(2, |&b| b == b'/');
+    parts.next();
+    parts.next()?.strip_suffix(b"/include")
 }
 
 /// Same directory, ignoring trailing slashes.
@@ -298,9 +303,9 @@ pub(crate) fn is_cxx_source(name: &[u8]) -> bool {
 }
 
 fn extension(name: &[u8]) -> &[u8] {
-    let base = crate::tool::basename(name);
-    match base.iter().rposition(|&b| b == b'.') {
-        Some(i) if i > 0 => &base[i + 1..],
+    let mut parts = crate::tool::basename(name).rsplitn(2, |&b| b == b'.');
+    match (parts.next(), parts.next()) {
+        (Some(ext), Some(stem)) if !stem.is_empty() => ext,
         _ => b"",
     }
 }
@@ -312,19 +317,19 @@ pub(crate) fn is_shared_object_name(name: &[u8]) -> bool {
         return true;
     }
     // Strip trailing `.N` groups, then look for `.so`.
-    let mut end = base.len();
+    let mut head = base;
     loop {
-        let Some(dot) = base[..end].iter().rposition(|&b| b == b'.') else {
+        let mut parts = head.rsplitn(2, |&b| b == b'.');
+        let (Some(part), Some(stem)) = (parts.next(), parts.next()) else {
             return false;
         };
-        let part = &base[dot + 1..end];
         if part == b"so" {
-            return end < base.len() && dot > 0;
+            return head.len() < base.len() && !stem.is_empty();
         }
         if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
             return false;
         }
-        end = dot;
+        head = stem;
     }
 }
 

@@ -39,8 +39,7 @@ pub(crate) fn decide(
     };
     let tokens = &ex.tokens;
     let mut i = 0;
-    while i < tokens.len() {
-        let (slot, arg) = tokens[i];
+    while let Some(&(slot, arg)) = tokens.get(i) {
         i += 1;
         let next = tokens.get(i).map(|t| t.1);
         match arg {
@@ -76,11 +75,12 @@ pub(crate) fn decide(
                 push_lib_option(&mut out, slot, arg, &host_prefixes, notes);
             }
             _ if arg.starts_with(b"--output=") => {
-                output = Some(&arg[b"--output=".len()..]);
+                let file = arg.strip_prefix(b"--output=").unwrap_or_default();
+                output = Some(file);
                 out.push(slot, "-o");
-                out.push(slot, &arg[b"--output=".len()..]);
+                out.push(slot, file);
             }
-            _ if arg.len() > 1 && arg[0] == b'-' => {
+            _ if arg.len() > 1 && arg.starts_with(b"-") => {
                 if let Err(why) = linker.item(arg) {
                     dropped(notes, arg, why);
                     continue;
@@ -147,7 +147,7 @@ fn push_lib_option(
     let why = if let Some(dir) = arg.strip_prefix(b"-L") {
         flags::is_host_lib_dir(dir, prefixes).then_some(flags::HOST_LIBS)
     } else {
-        flags::dropped_lib(&arg[2..])
+        flags::dropped_lib(arg.get(2..).unwrap_or_default())
     };
     match why {
         Some(why) => notes.add(|| format!("dropped `{}`: {why}", String::from_utf8_lossy(arg))),

@@ -29,6 +29,24 @@
 // links no Rust std (it would add ~40k instructions of loading to every exec);
 // heap types come from `alloc`. Unit tests run with std.
 #![cfg_attr(not(test), no_std)]
+// Inside libpyrewrite.so a panic aborts the compiler call (no unwinding
+// without std), so nothing here may index, unwrap or panic.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::unreachable
+)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
 extern crate alloc;
 
 mod compiler;
@@ -261,7 +279,7 @@ fn strip(argv: &[&[u8]]) -> Decision {
             output = Some(o);
         } else if let Some(o) = arg.strip_prefix(b"--output-file=") {
             output = Some(o);
-        } else if arg.len() > 1 && arg[0] == b'-' {
+        } else if arg.len() > 1 && arg.starts_with(b"-") {
             // Options such as `-R .comment`, `-K sym`, `-N sym` carry a value.
             if matches!(*arg, b"-R" | b"-K" | b"-N" | b"-F" | b"-I" | b"-O") {
                 args.next();

@@ -148,7 +148,8 @@ pub(crate) fn linker_item(item: &[u8]) -> LinkItem {
 
 /// `-O0`, `-O1`, `-O2`… as GNU ld spells its own optimisation level.
 fn is_ld_opt_level(item: &[u8]) -> bool {
-    item.len() > 2 && item.starts_with(b"-O") && item[2..].iter().all(u8::is_ascii_digit)
+    item.strip_prefix(b"-O")
+        .is_some_and(|level| !level.is_empty() && level.iter().all(u8::is_ascii_digit))
 }
 
 /// Filters linker items, carrying a pending "drop the next value" across
@@ -181,7 +182,7 @@ impl LinkerFilter {
         arg: &[u8],
         dropped: &mut dyn FnMut(&[u8], &'static str),
     ) -> Option<Vec<u8>> {
-        let items = &arg[b"-Wl,".len()..];
+        let items = arg.strip_prefix(b"-Wl,").unwrap_or_default();
         let mut kept: Vec<&[u8]> = Vec::new();
         for item in items.split(|&b| b == b',') {
             match self.item(item) {
