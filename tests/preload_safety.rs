@@ -346,3 +346,21 @@ fn the_library_exports_only_the_hooks_and_needs_only_libc() {
     // No std, no unwinder: nothing but libc to find and map in every process.
     assert_eq!(needed, ["libc.so.6"]);
 }
+
+#[test]
+fn a_cancelled_thread_unwinds_through_our_hooks() {
+    // pthread_cancel unwinds by force through every frame, ours included:
+    // no_std has no unwinder of its own, so our frames must let it pass as C
+    // frames do (src/no_unwind.c), or the whole process would abort.
+    let dir = scratch("cancel");
+    let prog = build_c_fixture("cancel_in_system.c", &dir);
+    let s = Session::new(&dir, None);
+    let out = run(&mut s.command(&prog));
+    assert_ok(&out, "cancel_in_system");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "joined canceled\n");
+    let events = s.events();
+    assert!(
+        events.iter().any(|e| e.function == "system"),
+        "the hook ran: {events:#?}"
+    );
+}
