@@ -9,7 +9,7 @@ use crate::envp::{lookup, with_session_env, EnvBuf};
 use crate::path::{is_executable, search_path, CANDIDATE_MAX};
 use crate::report::{self, CArgv, Report};
 use crate::session::{self, Session};
-use crate::small::SmallVec;
+use crate::small::{put, SmallVec};
 use alloc::{format, string::String, vec::Vec};
 use core::ffi::CStr;
 use libc::{c_char, c_int};
@@ -210,17 +210,11 @@ fn env_bytes(name: &CStr) -> Option<&'static [u8]> {
 /// [`is_executable`] for a byte path (too long counts as not executable).
 fn is_exec(path: &[u8]) -> bool {
     let mut buf = [0u8; CANDIDATE_MAX];
-    // One byte left for the NUL (the buffer is zeroed).
-    let Some(dest) = buf
-        .get_mut(..path.len())
-        .filter(|_| path.len() < CANDIDATE_MAX)
-    else {
-        return false;
-    };
-    if path.contains(&0) {
+    // A path with a NUL names no file; one byte must stay for the NUL (the
+    // buffer is zeroed).
+    if path.contains(&0) || put(&mut buf, 0, path).is_none_or(|end| end >= CANDIDATE_MAX) {
         return false;
     }
-    dest.copy_from_slice(path);
     // SAFETY: NUL-terminated by construction.
     unsafe { is_executable(buf.as_ptr().cast()) }
 }
