@@ -109,15 +109,20 @@ pub fn write_atomic(path: &[u8], contents: &[u8]) -> Result<(), OsError> {
     }
 }
 
-fn write_all(fd: c_int, mut data: &[u8]) -> Result<(), OsError> {
+/// Writes everything to `fd`, retrying short writes and EINTR. A write that
+/// makes no progress ends it (EIO) rather than spinning.
+pub fn write_all(fd: c_int, mut data: &[u8]) -> Result<(), OsError> {
     while !data.is_empty() {
         // SAFETY: valid buffer.
         let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+        if n < 0 && errno() == libc::EINTR {
+            continue;
+        }
         if n < 0 {
-            if errno() == libc::EINTR {
-                continue;
-            }
             return Err(OsError(errno()));
+        }
+        if n == 0 {
+            return Err(OsError(libc::EIO));
         }
         data = data.get(n as usize..).unwrap_or(&[]);
     }

@@ -312,18 +312,8 @@ fn debug(r: &Report) {
 }
 
 /// Writes everything to `fd`, retrying short writes; errors end it silently.
-pub fn write_all(fd: c_int, mut data: &[u8]) {
-    while !data.is_empty() {
-        // SAFETY: valid buffer.
-        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
-        if n < 0 && errno() == libc::EINTR {
-            continue;
-        }
-        if n <= 0 {
-            return;
-        }
-        data = data.get(n as usize..).unwrap_or(b"");
-    }
+pub fn write_all(fd: c_int, data: &[u8]) {
+    let _ = crate::file::write_all(fd, data);
 }
 
 pub fn errno() -> c_int {

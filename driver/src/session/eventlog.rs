@@ -64,7 +64,7 @@ pub fn read_log(path: &Path) -> anyhow::Result<Vec<Event>> {
         if line.trim().is_empty() {
             continue;
         }
-        let event: Event = serde_json::from_str(&line)
+        let event = Event::from_json_line(&line)
             .with_context(|| format!("{}:{}: not a pyrewrite event", path.display(), i + 1))?;
         events.push(event);
     }

@@ -79,7 +79,7 @@ impl Provenance {
         let mut skipped = 0;
         let mut events = vec![];
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            match serde_json::from_str::<Event>(line) {
+            match Event::from_json_line(line) {
                 Ok(e) => events.push(e),
                 Err(_) => skipped += 1,
             }
