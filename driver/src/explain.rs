@@ -13,7 +13,7 @@
 //! | `reason` | one line | one line | one line | the message printed on stderr |
 
 use anyhow::{bail, Context};
-use pyrewrite_rules::{explain, Decision, Explanation, Target};
+use pyrewrite_rules::{explain, Decision, Explanation, Target, Tool};
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
@@ -52,7 +52,16 @@ pub struct Args {
 }
 
 pub fn main(args: Args) -> anyhow::Result<ExitCode> {
-    let target = load_target(args.target.as_deref())?;
+    let mut target = load_target(args.target.as_deref())?;
+    // Where the preload would write meson cross files and CMake toolchains.
+    let var = |n: &str| std::env::var_os(n).map(OsString::into_vec);
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    target.generated_dir = pyrewrite_rules::generated_dir(
+        var("XDG_CACHE_HOME").as_deref(),
+        var("HOME").as_deref(),
+        uid,
+    );
     let argv: Vec<Vec<u8>> = args.argv.into_iter().map(OsString::into_vec).collect();
     let argv_refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
     let read_file = |p: &[u8]| std::fs::read(Path::new(std::ffi::OsStr::from_bytes(p))).ok();
@@ -146,14 +155,27 @@ fn to_human(e: &Explanation, env: &[(String, String)]) -> String {
     out += &format!("reason: {}\n", e.reason);
     match &e.decision {
         Decision::Passthrough => {}
-        Decision::Rewrite { argv, files, .. } => {
+        Decision::Rewrite {
+            tool,
+            argv,
+            files,
+            env: own_env,
+        } => {
             let cmd: Vec<_> = argv.iter().map(|a| shell_quote(a)).collect();
             out += &format!("run:    {}\n", cmd.join(" "));
-            for (name, value) in env {
+            // A build system's configure step keeps the build's environment;
+            // a rewritten compiler gets the profile's `env` and its own.
+            let profile_env = if tool.is_build_system() { &[][..] } else { env };
+            for (name, value) in profile_env.iter().chain(own_env) {
                 out += &format!("env:    {name}={}\n", shell_quote(value.as_bytes()));
             }
             for (path, contents) in files {
-                out += &format!("writes: {} (rewritten response file):\n", lossy(path));
+                let what = match tool {
+                    Tool::Meson => "generated meson cross file",
+                    Tool::Cmake => "generated CMake toolchain file",
+                    _ => "rewritten response file",
+                };
+                out += &format!("writes: {} ({what}):\n", lossy(path));
                 for line in lossy(contents).lines() {
                     out += &format!("          {line}\n");
                 }

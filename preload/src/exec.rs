@@ -14,7 +14,7 @@ use alloc::{format, string::String, vec::Vec};
 use core::ffi::CStr;
 use libc::{c_char, c_int};
 use pyrewrite_protocol::Action;
-use pyrewrite_rules::{classify, decide, resolve_program, Decision, Target};
+use pyrewrite_rules::{classify_command, decide, resolve_program, Decision, Target};
 
 pub type Argv = *const *const c_char;
 
@@ -57,7 +57,7 @@ pub unsafe fn intercept(
     if args.first() == Some(b"@pyrewrite-test-panic") {
         panic!("test panic");
     }
-    let tool = classify(path, args.first());
+    let tool = classify_command(path, args.first(), args.second());
     if tool.is_none() || s.trace {
         let r = Report {
             function,
@@ -101,6 +101,11 @@ unsafe fn intercept_compiler(
     let mut env = EnvBuf::new();
     match plan.action {
         Action::Passthrough => unsafe { with_session_env(envp, s, |e| launch.original(e)) },
+        // A build system's configure step stays in the session: the
+        // compilers it runs must be rewritten in turn.
+        Action::Rewrite if plan.stays_in_session => unsafe {
+            with_session_env(envp, s, |e| launch.other(arena.program(), new_argv.0, e))
+        },
         Action::Rewrite => unsafe {
             let env = env.strip(envp, s, arena.env());
             launch.other(arena.program(), new_argv.0, env)
@@ -116,6 +121,8 @@ struct Plan {
     action: Action,
     tool: &'static str,
     code: c_int,
+    /// The rewritten command keeps the library preloaded (meson, cmake).
+    stays_in_session: bool,
 }
 
 /// Asks the rules what runs instead and copies the answer into `arena`, so that
@@ -124,7 +131,9 @@ struct Plan {
 /// values of the profile's `env` variables are read from it).
 #[inline(never)]
 fn plan_compiler(s: &Session, path: &[u8], args: CArgv, envp: Argv, arena: &mut Arena) -> Plan {
-    let tool = classify(path, args.first()).map_or("cc", |t| t.as_str());
+    let recognised = classify_command(path, args.first(), args.second());
+    let tool = recognised.map_or("cc", |t| t.as_str());
+    let stays_in_session = recognised.is_some_and(|t| t.is_build_system());
     let target = match session::load_target(s) {
         Ok(t) => t,
         Err(e) => return arena.refusal(tool, &e.0, 1),
@@ -136,12 +145,20 @@ fn plan_compiler(s: &Session, path: &[u8], args: CArgv, envp: Argv, arena: &mut 
             action: Action::Passthrough,
             tool,
             code: 0,
+            stays_in_session: false,
         },
-        Decision::Rewrite { argv, files, .. } => {
+        Decision::Rewrite {
+            argv, files, env, ..
+        } => {
             for (name, contents) in &files {
-                if let Err(e) = crate::file::write_atomic(name, contents) {
+                let written = if name.starts_with(target.generated_dir.as_bytes()) {
+                    crate::file::write_private(name, contents)
+                } else {
+                    crate::file::write_atomic(name, contents)
+                };
+                if let Err(e) = written {
                     let msg = format!(
-                        "pyrewrite: cannot write rewritten response file {}: {}",
+                        "pyrewrite: cannot write {}: {}",
                         String::from_utf8_lossy(name),
                         e.describe()
                     );
@@ -152,7 +169,8 @@ fn plan_compiler(s: &Session, path: &[u8], args: CArgv, envp: Argv, arena: &mut 
                 return arena.refusal(tool, "pyrewrite: the rules produced an empty command", 1);
             };
             // Same look-up as `pyrewrite explain` (PATH, then $EMSDK).
-            let emsdk = env_bytes(c"EMSDK");
+            // SAFETY: reads environ, as getenv does.
+            let emsdk = unsafe { session::env_value(c"EMSDK") };
             let Some(resolved) = resolve_program(program, Some(search_path()), emsdk, &is_exec)
             else {
                 let msg = format!(
@@ -166,18 +184,24 @@ fn plan_compiler(s: &Session, path: &[u8], args: CArgv, envp: Argv, arena: &mut 
             for a in &argv {
                 arena.push_arg(a);
             }
-            for (name, value) in &target.env {
-                // SAFETY: the hook's caller passes a NULL or NULL-terminated envp.
-                let caller = unsafe { lookup(envp, name.as_bytes()) };
-                arena.push_env(
-                    name.as_bytes(),
-                    &Target::env_value(name.as_bytes(), value.as_bytes(), caller),
-                );
+            if !stays_in_session {
+                for (name, value) in &target.env {
+                    // SAFETY: the hook's caller passes a NULL or NULL-terminated envp.
+                    let caller = unsafe { lookup(envp, name.as_bytes()) };
+                    arena.push_env(
+                        name.as_bytes(),
+                        &Target::env_value(name.as_bytes(), value.as_bytes(), caller),
+                    );
+                }
+                for (name, value) in &env {
+                    arena.push_env(name.as_bytes(), value.as_bytes());
+                }
             }
             Plan {
                 action: Action::Rewrite,
                 tool,
                 code: 0,
+                stays_in_session,
             }
         }
         Decision::Answer {
@@ -192,19 +216,13 @@ fn plan_compiler(s: &Session, path: &[u8], args: CArgv, envp: Argv, arena: &mut 
                 action: Action::Answer,
                 tool,
                 code: exit_code,
+                stays_in_session: false,
             }
         }
         Decision::Refuse {
             message, exit_code, ..
         } => arena.refusal(tool, &message, exit_code),
     }
-}
-
-/// The value of an environment variable, if set.
-fn env_bytes(name: &CStr) -> Option<&'static [u8]> {
-    // SAFETY: getenv reads environ; its strings outlive the call.
-    let p = unsafe { libc::getenv(name.as_ptr()) };
-    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_bytes())
 }
 
 /// [`is_executable`] for a byte path (too long counts as not executable).
@@ -292,6 +310,7 @@ impl Arena {
             action: Action::Refuse,
             tool,
             code,
+            stays_in_session: false,
         }
     }
 

@@ -109,6 +109,51 @@ pub fn write_atomic(path: &[u8], contents: &[u8]) -> Result<(), OsError> {
     }
 }
 
+/// Writes a generated build-system file (meson cross file, CMake toolchain)
+/// under the profile's generated dir: its missing directories are made
+/// private (0700), and the directory holding the file must belong to this
+/// user and be writable by nobody else, so no other user can have planted or
+/// swap the file a configure step will read (the `/tmp` fallback).
+pub fn write_private(path: &[u8], contents: &[u8]) -> Result<(), OsError> {
+    let parent = match path.iter().rposition(|&b| b == b'/') {
+        Some(0) | None => return Err(OsError(libc::EINVAL)),
+        Some(at) => path.get(..at).unwrap_or(b"/"),
+    };
+    make_dirs(parent)?;
+    let c = c_path(parent)?;
+    let mut st: libc::stat = unsafe { core::mem::zeroed() };
+    // SAFETY: NUL-terminated path, zeroed out-struct.
+    if unsafe { libc::lstat(c.as_ptr().cast(), &mut st) } != 0 {
+        return Err(OsError(errno()));
+    }
+    // SAFETY: plain syscall.
+    let me = unsafe { libc::geteuid() };
+    if st.st_mode & libc::S_IFMT != libc::S_IFDIR || st.st_uid != me || st.st_mode & 0o022 != 0 {
+        return Err(OsError(libc::EPERM));
+    }
+    write_atomic(path, contents)
+}
+
+/// `mkdir -p` (missing directories made with mode 0700).
+fn make_dirs(parent: &[u8]) -> Result<(), OsError> {
+    for (i, &b) in parent.iter().enumerate().skip(1) {
+        if b == b'/' {
+            mkdir(parent.get(..i).unwrap_or(parent))?;
+        }
+    }
+    mkdir(parent)
+}
+
+fn mkdir(path: &[u8]) -> Result<(), OsError> {
+    let c = c_path(path)?;
+    // SAFETY: NUL-terminated path.
+    if unsafe { libc::mkdir(c.as_ptr().cast(), 0o700) } == 0 || errno() == libc::EEXIST {
+        Ok(())
+    } else {
+        Err(OsError(errno()))
+    }
+}
+
 /// Writes everything to `fd`, retrying short writes and EINTR. A write that
 /// makes no progress ends it (EIO) rather than spinning.
 pub fn write_all(fd: c_int, mut data: &[u8]) -> Result<(), OsError> {

@@ -41,6 +41,11 @@ impl CArgv {
     pub fn first(self) -> Option<&'static [u8]> {
         self.iter().next()
     }
+
+    /// argv[1], which names the script when an interpreter runs one.
+    pub fn second(self) -> Option<&'static [u8]> {
+        self.iter().nth(1)
+    }
 }
 
 /// What is reported for one exec; borrowed, nothing owned.

@@ -176,6 +176,30 @@ pub struct TargetError(pub String);
 /// Read on every compiler call (no cache: a cache would need a lock or leave
 /// allocations behind in a vfork parent); a compile dwarfs the cost.
 pub fn load_target(session: &Session) -> Result<Target, TargetError> {
+    let mut target = read_target(session)?;
+    // SAFETY: getenv reads environ; getuid is a plain syscall.
+    let (xdg, home, uid) = unsafe {
+        (
+            env_value(c"XDG_CACHE_HOME"),
+            env_value(c"HOME"),
+            libc::getuid(),
+        )
+    };
+    target.generated_dir = pyrewrite_rules::generated_dir(xdg, home, uid);
+    Ok(target)
+}
+
+/// The value of an environment variable, if set.
+///
+/// # Safety
+/// Reads `environ` (as getenv does).
+pub unsafe fn env_value(name: &CStr) -> Option<&'static [u8]> {
+    let p = unsafe { libc::getenv(name.as_ptr()) };
+    // SAFETY: environment strings outlive the call.
+    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_bytes())
+}
+
+fn read_target(session: &Session) -> Result<Target, TargetError> {
     let Some(path) = session.target else {
         return Ok(Target::default());
     };

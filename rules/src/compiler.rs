@@ -162,6 +162,7 @@ pub(crate) fn decide(
     let links = s.inputs > 0 && !s.compile_only && !s.preprocess_only;
     let shared =
         links && !s.relocatable && (s.shared || s.output.is_some_and(flags::is_shared_object_name));
+    let runnable = links && !shared && !s.relocatable && flags::is_program_name(s.output);
 
     let mut out = Output::new(argv.len());
     filter(tool, &ex.tokens, target, &mut out, notes);
@@ -188,14 +189,12 @@ pub(crate) fn decide(
         if cxx {
             trailing.extend(target.cxx_ldflags.iter().map(String::as_str));
         }
+        let has = |p: &str| s.present.iter().any(|a| a.starts_with(p.as_bytes()));
+        let setting = |f: &&str| !has(f.split('=').next().unwrap_or(f));
         if shared {
-            let has = |p: &str| s.present.iter().any(|a| a.starts_with(p.as_bytes()));
-            trailing.extend(
-                flags::SIDE_MODULE
-                    .iter()
-                    .copied()
-                    .filter(|f| !has(f.split('=').next().unwrap_or(f))),
-            );
+            trailing.extend(flags::SIDE_MODULE.iter().copied().filter(setting));
+        } else if runnable {
+            trailing.extend(flags::RUNNABLE_PROGRAM.iter().copied().filter(setting));
         }
     }
     let trailing = dedup(trailing);
@@ -210,6 +209,10 @@ pub(crate) fn decide(
         let what = match (tool, compiles, links, shared) {
             (Tool::Cpp, ..) => "preprocess".to_string(),
             (_, _, true, true) => "shared link → wasm side module".to_string(),
+            (_, true, true, false) if runnable => {
+                "compile and link a program (runs under node)".to_string()
+            }
+            (_, false, true, false) if runnable => "link a program (runs under node)".to_string(),
             (_, true, true, false) => "compile and link".to_string(),
             (_, false, true, false) => "link".to_string(),
             (_, true, false, _) => "compile".to_string(),
@@ -229,7 +232,31 @@ pub(crate) fn decide(
         &ex.file_slots,
         trailing.iter().map(|s| s.as_bytes().to_vec()).collect(),
     );
-    Decision::Rewrite { tool, argv, files }
+    // emcc's "autoconf mode" (3.1.6) is what adds the `#!node` line and the
+    // execute bit, so that `./conftest` runs like a native program.
+    let env = if runnable {
+        vec![(
+            flags::AUTOCONF_MODE.0.to_string(),
+            flags::AUTOCONF_MODE.1.to_string(),
+        )]
+    } else {
+        Vec::new()
+    };
+    if runnable {
+        notes.add(|| {
+            format!(
+                "program link: runnable under node like a native program (`{}={}`: `#!` line, execute bit)",
+                flags::AUTOCONF_MODE.0,
+                flags::AUTOCONF_MODE.1
+            )
+        });
+    }
+    Decision::Rewrite {
+        tool,
+        argv,
+        files,
+        env,
+    }
 }
 
 /// Drop later duplicates (`-O2 -g0` from both cflags and ldflags).

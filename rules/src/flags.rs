@@ -286,6 +286,41 @@ pub(crate) const WERROR: &[&str] = &[
 /// Settings every shared link gets.
 pub(crate) const SIDE_MODULE: &[&str] = &["-sSIDE_MODULE=1", "-sWASM_BIGINT"];
 
+/// Added to a program link, so that the build can run what it linked (a
+/// configure test, meson's `cc.run`, CMake's `try_run`, a code generator) and
+/// get wasm32's answers: the exit status of `main` (`EXIT_RUNTIME`), the host
+/// file system (`NODERAWFS`) for every file and for stdout/stderr too
+/// (`FORCE_FILESYSTEM`: without it a program that only prints gets emcc's
+/// line-buffered console, which adds a newline at exit that the native
+/// program never wrote), and one self-contained file (`SINGLE_FILE`: the
+/// wasm inlined, so node ≥ 18's `fetch` is never used to load it — emcc
+/// 3.1.6's loader would pass it a file path — and the program can be moved
+/// like a native one).
+pub(crate) const RUNNABLE_PROGRAM: &[&str] = &[
+    "-sEXIT_RUNTIME=1",
+    "-sNODERAWFS=1",
+    "-sFORCE_FILESYSTEM=1",
+    "-sSINGLE_FILE=1",
+];
+
+/// The environment of a program link: emcc's autoconf mode adds the `#!`
+/// line for node and sets the execute bit (3.1.6 has no other switch for it).
+pub(crate) const AUTOCONF_MODE: (&str, &str) = ("EMMAKEN_JUST_CONFIGURE", "1");
+
+/// True when a link's output is a program a build may run: no `-o` (emcc's
+/// `a.out`), or a name without an extension, or `.exe`, `.out`, `.js`. Not
+/// `.html`, `.wasm`, `.mjs`: those are web or standalone-wasm artefacts.
+pub(crate) fn is_program_name(output: Option<&[u8]>) -> bool {
+    let Some(output) = output else {
+        return true;
+    };
+    let base = crate::tool::basename(output);
+    match base.iter().rposition(|&b| b == b'.') {
+        None | Some(0) => true,
+        Some(dot) => matches!(base.get(dot..), Some(b".exe" | b".out" | b".js")),
+    }
+}
+
 /// True for file names a compiler compiles (not objects or archives).
 pub(crate) fn is_source(name: &[u8]) -> bool {
     matches!(

@@ -134,6 +134,7 @@ pub(crate) fn decide(
         tool: Tool::Ld,
         argv,
         files,
+        env: Vec::new(),
     }
 }
 

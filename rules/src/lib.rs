@@ -14,6 +14,7 @@
 //! | `ld` | raw `ld` commands → emcc links |
 //! | `flags` | driver flags that go, host dirs, what is added |
 //! | `linker` | `-Wl,` items wasm-ld rejects |
+//! | `build_system` | `meson setup` / `cmake` configure → cross builds for wasm32 |
 //! | [`response_file`] | `@file` reading, writing and naming |
 //! | [`target`] | the target profile |
 //!
@@ -49,6 +50,7 @@
 )]
 extern crate alloc;
 
+mod build_system;
 mod compiler;
 mod expand;
 mod flags;
@@ -61,8 +63,10 @@ pub mod tool;
 
 use prelude::*;
 
+pub use build_system::{cmake_toolchain, meson_cross_file};
+pub use target::generated_dir;
 pub use target::{resolve_program, Target, TargetError};
-pub use tool::{classify, Tool};
+pub use tool::{classify, classify_command, Tool};
 
 /// What should run instead of an exec.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,8 +80,12 @@ pub enum Decision {
         argv: Vec<Vec<u8>>,
         /// Files the caller must write before the exec (rewritten copies of
         /// response files), as (path, contents). Paths are as the build gave
-        /// them (relative to the exec's cwd), see [`response_file`].
+        /// them (relative to the exec's cwd), see [`response_file`]; generated
+        /// build-system files are absolute, under [`Target::generated_dir`].
         files: Vec<(Vec<u8>, Vec<u8>)>,
+        /// Variables this command needs in its environment, on top of the
+        /// profile's `env` (e.g. emcc's autoconf mode for a program link).
+        env: Vec<(String, String)>,
     },
     /// Do not run anything: print `stdout` and exit with `exit_code`.
     Answer {
@@ -220,7 +228,7 @@ fn decide_with(
     read_file: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
     notes: &mut Notes,
 ) -> Decision {
-    let Some(tool) = classify(path, argv.first().copied()) else {
+    let Some(tool) = classify_command(path, argv.first().copied(), argv.get(1).copied()) else {
         return Decision::Passthrough;
     };
     match tool {
@@ -229,6 +237,7 @@ fn decide_with(
         Tool::Ar => archiver(tool, &target.emar, argv, notes),
         Tool::Ranlib => archiver(tool, &target.emranlib, argv, notes),
         Tool::Strip => strip(argv),
+        Tool::Meson | Tool::Cmake => build_system::decide(tool, path, argv, target, notes),
     }
 }
 
@@ -260,6 +269,7 @@ fn archiver(tool: Tool, program: &str, argv: &[&[u8]], notes: &mut Notes) -> Dec
         tool,
         argv: out,
         files: Vec::new(),
+        env: Vec::new(),
     }
 }
 
@@ -299,6 +309,7 @@ fn strip(argv: &[&[u8]]) -> Decision {
                 out.to_vec(),
             ],
             files: Vec::new(),
+            env: Vec::new(),
         },
         _ => Decision::Answer {
             tool: Tool::Strip,

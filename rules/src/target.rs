@@ -18,6 +18,8 @@
 //! | `ldflags` | `-O2 -g0` | appended on every link |
 //! | `cxx_ldflags` | `-fexceptions` | appended on C++ links (em++, or `-lstdc++`): exception catching must be on at link too |
 //! | `pyodide_dir` | none | Pyodide distribution the wheels will be loaded into (npm package dir with `pyodide.asm.wasm`; relative to the profile file); `pyrewrite verify` checks wheels against it |
+//! | `node` | `node` | the JavaScript engine that runs wasm programs the build compiles and runs (meson's `exe_wrapper`, CMake's `CMAKE_CROSSCOMPILING_EMULATOR`) |
+//! | `node` | `node` | the JavaScript engine that runs the wasm programs a build compiles and runs (meson's `exe_wrapper`, CMake's `CMAKE_CROSSCOMPILING_EMULATOR`) |
 //! | `env` | `{}` | variables set in the environment of every **rewritten** command only (the emcc the preload runs), never in the build's other processes; a name ending in `PATH` is a `:` list: the profile's value comes first, the caller's value is kept after it (see [`Target::env_value`]) |
 //!
 //! Program names without a `/` are looked up when the profile is loaded by
@@ -68,6 +70,14 @@ pub struct Target {
     /// node that emcc runs when it links a program). Build processes that run
     /// unchanged never see it. Values are composed by [`Target::env_value`].
     pub env: BTreeMap<String, String>,
+    /// Node.js, which runs the wasm programs a build compiles and runs
+    /// (meson's `exe_wrapper`, CMake's `CMAKE_CROSSCOMPILING_EMULATOR`).
+    pub node: String,
+    /// Where generated build-system files go (meson cross files, CMake
+    /// toolchains). Not a profile field: whoever loads the profile sets it,
+    /// with [`generated_dir`]; empty means `/tmp/pyrewrite`.
+    #[serde(skip)]
+    pub generated_dir: String,
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -92,7 +102,27 @@ impl Default for Target {
             cxx_ldflags: strings(&["-fexceptions"]),
             pyodide_dir: None,
             env: BTreeMap::new(),
+            node: "node".into(),
+            generated_dir: String::new(),
         }
+    }
+}
+
+/// The directory for generated build-system files: `$XDG_CACHE_HOME/pyrewrite`,
+/// else `$HOME/.cache/pyrewrite`, else `/tmp/pyrewrite-<uid>` (relative
+/// values do not count, as the XDG spec says). One rule for the preload and
+/// `pyrewrite explain`, so both name the same files.
+pub fn generated_dir(xdg_cache_home: Option<&[u8]>, home: Option<&[u8]>, uid: u32) -> String {
+    fn absolute(v: Option<&[u8]>) -> Option<alloc::borrow::Cow<'_, str>> {
+        v.filter(|v| v.starts_with(b"/"))
+            .map(String::from_utf8_lossy)
+    }
+    if let Some(cache) = absolute(xdg_cache_home) {
+        format!("{}/pyrewrite", cache.trim_end_matches('/'))
+    } else if let Some(home) = absolute(home) {
+        format!("{}/.cache/pyrewrite", home.trim_end_matches('/'))
+    } else {
+        format!("/tmp/pyrewrite-{uid}")
     }
 }
 

@@ -12,6 +12,7 @@
 //! | version suffix `-N[.N]` (`gcc-12`, `clang++-14`) | versioned compilers are common; `clang-14` run by emcc is caught by its wasm `-target` instead |
 //! | a `wasm32`/`wasm64` triplet is never ours | it already targets wasm |
 //! | anything under an Emscripten tree (`…/emscripten/…`, `…/emsdk…/…`, `…/upstream/bin/…`) is never ours | emcc's own clang, wasm-ld and llvm-ar must run untouched |
+//! | `meson`, `meson.py` (also as `python … meson.py`), `cmake`, `cmake3` | configure steps must be told they cross-compile (see `build_system`); numpy runs its vendored `meson.py` through the interpreter |
 //!
 //! Nothing here can panic (no indexing, no `unwrap`: denied below): inside
 //! libpyrewrite.so a panic aborts the process, and this runs in all of them.
@@ -44,6 +45,10 @@ pub enum Tool {
     Ranlib,
     /// Symbol stripper (`strip`).
     Strip,
+    /// The meson build system (`meson`, `meson.py`): its `setup` gets a cross file.
+    Meson,
+    /// CMake (`cmake`, `cmake3`): a configure gets the Emscripten platform.
+    Cmake,
 }
 
 impl Tool {
@@ -57,7 +62,16 @@ impl Tool {
             Tool::Ar => "ar",
             Tool::Ranlib => "ranlib",
             Tool::Strip => "strip",
+            Tool::Meson => "meson",
+            Tool::Cmake => "cmake",
         }
+    }
+
+    /// A build system's configure step, not a compiler: the rewritten command
+    /// stays inside the session (its compilers must be rewritten in turn),
+    /// where a rewritten compiler leaves it (emcc's own clang must not be).
+    pub fn is_build_system(self) -> bool {
+        matches!(self, Tool::Meson | Tool::Cmake)
     }
 }
 
@@ -76,6 +90,35 @@ pub fn classify(path: &[u8], argv0: Option<&[u8]>) -> Option<Tool> {
         return None;
     }
     classify_name(basename(argv0))
+}
+
+/// [`classify`], plus a build system run as a script by an interpreter:
+/// `python3 vendored-meson/meson/meson.py setup …` (numpy's vendored meson)
+/// is meson although the exec is python's. What the preload and the rules use.
+pub fn classify_command(path: &[u8], argv0: Option<&[u8]>, argv1: Option<&[u8]>) -> Option<Tool> {
+    if let Some(tool) = classify(path, argv0) {
+        return Some(tool);
+    }
+    let interpreter = is_python(basename(path)) || argv0.is_some_and(|a| is_python(basename(a)));
+    (interpreter && argv1.is_some_and(|a| basename(a) == b"meson.py")).then_some(Tool::Meson)
+}
+
+/// `python`, `python3`, `python3.11`, `python3.13t`.
+fn is_python(name: &[u8]) -> bool {
+    name.strip_prefix(b"python").is_some_and(|v| {
+        v.iter()
+            .all(|&b| b.is_ascii_digit() || b == b'.' || b == b't')
+    })
+}
+
+/// Build systems by name (no triplet prefix or version suffix: those are
+/// compiler conventions).
+fn build_system(name: &[u8]) -> Option<Tool> {
+    match name {
+        b"meson" | b"meson.py" => Some(Tool::Meson),
+        b"cmake" | b"cmake3" => Some(Tool::Cmake),
+        _ => None,
+    }
 }
 
 /// The part after the last `/`.
@@ -104,6 +147,9 @@ pub fn is_emscripten_path(path: &[u8]) -> bool {
 
 /// Recognise a bare program name.
 pub fn classify_name(name: &[u8]) -> Option<Tool> {
+    if let Some(tool) = build_system(name) {
+        return Some(tool);
+    }
     let name = strip_version(name);
     if let Some(tool) = base_tool(name) {
         return Some(tool);
@@ -210,6 +256,13 @@ mod tests {
             ("gcc-", None),
             ("x86_64--gcc", None),
             ("", None),
+            ("meson", Some(Tool::Meson)),
+            ("meson.py", Some(Tool::Meson)),
+            ("cmake", Some(Tool::Cmake)),
+            ("cmake3", Some(Tool::Cmake)),
+            ("x86_64-linux-gnu-cmake", None),
+            ("mesonx", None),
+            ("ctest", None),
         ];
         for (name, want) in cases {
             assert_eq!(classify_name(name.as_bytes()), *want, "{name}");
@@ -231,5 +284,39 @@ mod tests {
         // A directory named like the tree matters, a file name does not.
         assert_eq!(classify(b"/src/emscripten", None), None);
         assert_eq!(classify(b"/home/emsdkuser/gcc", None), None);
+    }
+
+    #[test]
+    fn meson_run_by_an_interpreter() {
+        let meson = Some(Tool::Meson);
+        let c = classify_command;
+        assert_eq!(
+            c(
+                b"/usr/bin/python3.11",
+                Some(b"python3.11"),
+                Some(b"vendored-meson/meson/meson.py")
+            ),
+            meson
+        );
+        assert_eq!(
+            c(
+                b"/venv/bin/python",
+                Some(b"/venv/bin/python"),
+                Some(b"/src/meson.py")
+            ),
+            meson
+        );
+        assert_eq!(c(b"/venv/bin/meson", Some(b"meson"), Some(b"setup")), meson);
+        assert_eq!(
+            c(b"/usr/bin/python3", Some(b"python3"), Some(b"setup.py")),
+            None
+        );
+        assert_eq!(c(b"/usr/bin/node", Some(b"node"), Some(b"meson.py")), None);
+        assert_eq!(c(b"/usr/bin/python3", Some(b"python3"), None), None);
+        // Compilers still win on their own names.
+        assert_eq!(
+            c(b"/usr/bin/gcc", Some(b"gcc"), Some(b"meson.py")),
+            Some(Tool::Cc)
+        );
     }
 }

@@ -56,6 +56,10 @@ fn expand_macros(want: &str) -> String {
         .replace("$LDXX", "-O2 -g0 -fexceptions")
         .replace("$LD", "-O2 -g0")
         .replace("$SIDE", "-sSIDE_MODULE=1 -sWASM_BIGINT")
+        .replace(
+            "$RUN",
+            "-sEXIT_RUNTIME=1 -sNODERAWFS=1 -sFORCE_FILESYSTEM=1 -sSINGLE_FILE=1",
+        )
 }
 
 /// The decision in the table's words.

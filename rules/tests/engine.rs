@@ -73,7 +73,8 @@ fn response_file_contents_are_rewritten_into_a_copy() {
         Decision::Rewrite {
             tool: Tool::Cc,
             argv,
-            files
+            files,
+            env: Vec::new(),
         }
     );
 }
