@@ -190,3 +190,80 @@ fn missing_command_is_a_usage_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("ARGV"));
 }
+
+/// `explain` of a configure step names the generated file where the preload
+/// would write it (XDG_CACHE_HOME) and prints all of it.
+fn explain_in_cache(args: &[&str], cache: &str) -> String {
+    let out = Command::new(pyrewrite())
+        .arg("explain")
+        .arg("--")
+        .args(args)
+        .env_remove("PYREWRITE_TARGET")
+        .env("XDG_CACHE_HOME", cache)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn meson_setup_shows_the_cross_file_it_would_write() {
+    let out = explain_in_cache(&["meson", "setup", "build"], "/xdg");
+    assert!(out.contains("action: rewrite\ntool:   meson\n"), "{out}");
+    let run = out.lines().find(|l| l.starts_with("run:")).unwrap();
+    assert!(
+        run.starts_with("run:    meson setup build --cross-file=/xdg/pyrewrite/meson-cross-"),
+        "{out}"
+    );
+    assert!(out.contains("(generated meson cross file):"), "{out}");
+    for line in ["[host_machine]", "cpu_family = 'wasm32'", "c = 'cc'"] {
+        assert!(
+            out.contains(&format!("          {line}\n")),
+            "no {line}: {out}"
+        );
+    }
+    let v = json(&["meson", "setup", "build"]);
+    assert_eq!(v["action"], "rewrite");
+    assert!(v["argv"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .starts_with("--cross-file="));
+}
+
+#[test]
+fn cmake_configure_shows_the_toolchain_and_builds_pass_through() {
+    let out = explain_in_cache(&["cmake", "-S", ".", "-B", "build"], "/xdg");
+    assert!(out.contains("tool:   cmake\n"), "{out}");
+    assert!(
+        out.contains("-DCMAKE_TOOLCHAIN_FILE=/xdg/pyrewrite/cmake-"),
+        "{out}"
+    );
+    assert!(out.contains("(generated CMake toolchain file):"), "{out}");
+    assert!(
+        out.contains("set_property(GLOBAL PROPERTY TARGET_SUPPORTS_SHARED_LIBS TRUE)"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("env:"),
+        "a configure step keeps the build's environment: {out}"
+    );
+    assert_eq!(
+        json(&["cmake", "--build", "build"])["action"],
+        "passthrough"
+    );
+}
+
+#[test]
+fn a_program_link_shows_emcc_autoconf_mode() {
+    let out = explain_in_cache(&["gcc", "conftest.c", "-o", "conftest"], "/xdg");
+    assert!(out.contains("env:    EMMAKEN_JUST_CONFIGURE=1\n"), "{out}");
+    assert!(out.contains("-sNODERAWFS=1"), "{out}");
+}

@@ -158,7 +158,11 @@ fn from_pyodide(
     } else {
         None
     };
-    let env = node::env_for_emcc("node", Path::new(node::DEBIAN_NODE_MODULES));
+    // Node runs the wasm programs a build compiles and runs (meson's
+    // exe_wrapper, CMake's emulator): named absolutely, as emcc is.
+    let node = tools::on_path("node", std::env::var("PATH").ok().as_deref())
+        .map_or_else(|| "node".to_string(), path_string);
+    let env = node::env_for_emcc(&node, Path::new(node::DEBIAN_NODE_MODULES));
     for (name, value) in &env {
         eprintln!(
             "pyrewrite: env {name}={value} for emcc (node cannot find acorn otherwise; \
@@ -167,6 +171,7 @@ fn from_pyodide(
     }
     Ok(Target {
         env,
+        node,
         pyodide_dir,
         emcc: path_string(tools.emcc),
         emxx: path_string(tools.emxx),

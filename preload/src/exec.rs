@@ -58,6 +58,21 @@ pub unsafe fn intercept(
         panic!("test panic");
     }
     let tool = classify_command(path, args.first(), args.second());
+    if tool.is_some() && !s.trace && unsafe { native_requested(envp) } {
+        let r = Report {
+            function,
+            path,
+            argv: args,
+            action: Action::Passthrough,
+            new_argv: None,
+            tool: tool.map(|t| t.as_str()),
+            reason: Some(NATIVE_REASON),
+        };
+        report::send(s, &r);
+        // Out of the session: gcc's own `as`/`ld` must stay native too.
+        let mut env = EnvBuf::new();
+        return unsafe { launch.original(env.strip(envp, s, &[])) };
+    }
     if tool.is_none() || s.trace {
         let r = Report {
             function,
@@ -72,6 +87,20 @@ pub unsafe fn intercept(
         return unsafe { with_session_env(envp, s, |e| launch.original(e)) };
     }
     unsafe { intercept_compiler(function, path, args, envp, launch, s) }
+}
+
+const NATIVE_REASON: &[u8] =
+    b"PYREWRITE_NATIVE=1 in its environment: runs natively, outside the session";
+
+/// `PYREWRITE_NATIVE=1` in the exec's environment (checked only for
+/// recognised tools, never on the plain exec path).
+///
+/// # Safety
+/// `envp` is NULL or a NULL-terminated array of C strings.
+#[inline(never)]
+unsafe fn native_requested(envp: Argv) -> bool {
+    let value = unsafe { lookup(envp, pyrewrite_protocol::env::NATIVE.as_bytes()) };
+    value == Some(b"1")
 }
 
 /// The compiler branch, in its own frame: its stack arena is reserved only
@@ -157,8 +186,14 @@ fn plan_compiler(s: &Session, path: &[u8], args: CArgv, envp: Argv, arena: &mut 
                     crate::file::write_atomic(name, contents)
                 };
                 if let Err(e) = written {
+                    let hint = if name.starts_with(target.generated_dir.as_bytes()) {
+                        "; its directory must be yours and writable by nobody else \
+                         (XDG_CACHE_HOME chooses another place)"
+                    } else {
+                        ""
+                    };
                     let msg = format!(
-                        "pyrewrite: cannot write {}: {}",
+                        "pyrewrite: cannot write {}: {}{hint}",
                         String::from_utf8_lossy(name),
                         e.describe()
                     );

@@ -33,6 +33,12 @@ pub mod env {
     /// Absolute path of libpyrewrite.so, restored into `LD_PRELOAD` when a
     /// build step replaces the environment.
     pub const PRELOAD: &str = "PYREWRITE_PRELOAD";
+    /// `1` in an exec's environment: that compiler call runs natively,
+    /// unchanged and outside the session (its own children, `as` and `ld`
+    /// included, are not rewritten either). For a helper the build must
+    /// compile for the build machine: `CC_FOR_BUILD="env PYREWRITE_NATIVE=1 cc"`.
+    /// Not a session variable: it never spreads by itself.
+    pub const NATIVE: &str = "PYREWRITE_NATIVE";
     /// Every variable that must survive `env -i` and friends.
     pub const SESSION_VARS: &[&str] = &[TARGET, MODE, SOCKET, EVENTS, DEBUG, PRELOAD];
 }

@@ -60,15 +60,17 @@ pub fn resolve(
 }
 
 fn find_emcc(path_var: Option<&str>, emsdk: Option<&str>) -> Option<PathBuf> {
-    let on_path = path_var
+    let in_emsdk = emsdk.map(|e| Path::new(e).join("upstream/emscripten/emcc"));
+    on_path("emcc", path_var).or(in_emsdk.filter(|p| p.is_file()))
+}
+
+/// The first absolute `dir/name` on `path_var` that is a file.
+pub fn on_path(name: &str, path_var: Option<&str>) -> Option<PathBuf> {
+    path_var
         .into_iter()
         .flat_map(|p| p.split(':'))
-        .filter_map(|dir| {
-            let p = Path::new(dir).join("emcc");
-            (p.is_absolute() && p.is_file()).then_some(p)
-        });
-    let in_emsdk = emsdk.map(|e| Path::new(e).join("upstream/emscripten/emcc"));
-    on_path.chain(in_emsdk.filter(|p| p.is_file())).next()
+        .map(|dir| Path::new(dir).join(name))
+        .find(|p| p.is_absolute() && p.is_file())
 }
 
 #[cfg(test)]
