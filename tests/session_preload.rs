@@ -8,30 +8,13 @@
 
 mod common;
 
-use common::{driver, read_json, read_json_lines, run_in, stderr_of, TempDir, PIP_WHEEL};
+use common::{
+    pyrewrite_session as pyrewrite, read_json, read_json_lines, run_in, run_with, stderr_of,
+    TempDir, PIP_WHEEL,
+};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn preload() -> PathBuf {
-    std::env::var_os("PYREWRITE_PRELOAD")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| common::artifact_dir().join("libpyrewrite.so"))
-}
-
-/// `pyrewrite <sub> --preload <lib> <args...>`
-fn pyrewrite(sub: &str) -> Command {
-    let mut c = driver();
-    c.arg(sub).arg("--preload").arg(preload());
-    c
-}
-
-/// `pyrewrite run --preload <lib> --target <target>`, the build command to add.
-fn run_with(target: &Path) -> Command {
-    let mut c = pyrewrite("run");
-    c.arg("--target").arg(target);
-    c
-}
 
 fn compdb(path: &Path) -> Vec<serde_json::Value> {
     read_json(path).as_array().unwrap().clone()
@@ -308,6 +291,13 @@ fn run_finds_the_wheel_pip_wrote_and_fails_with_3_when_it_is_not_wasm() {
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(err.contains("wheels/demo-1.0-"), "{err}");
     assert!(err.contains("2 compiled, 1 linked"), "{err}");
+    // A wheel that cannot be assembled is never removed: nothing is lost.
+    assert!(
+        s.path()
+            .join("wheels/demo-1.0-cp311-cp311-linux_x86_64.whl")
+            .is_file(),
+        "{err}"
+    );
 }
 
 #[test]
@@ -331,7 +321,7 @@ fn run_pip_wheel_with_real_emcc_ends_with_a_wasm_wheel() {
     assert!(wheel.is_file(), "{err}");
     assert!(
         err.contains(
-            "demo-1.0-cp311-cp311-emscripten_3_1_32_wasm32.whl (emscripten_3_1_32_wasm32)"
+            "demo-1.0-cp311-cp311-emscripten_3_1_32_wasm32.whl (emscripten_3_1_32_wasm32; replaces "
         ),
         "{err}"
     );
@@ -350,9 +340,11 @@ fn run_pip_wheel_with_real_emcc_ends_with_a_wasm_wheel() {
             .any(|n| n == "demo.cpython-311-wasm32-emscripten.so"),
         "{names}"
     );
-    // The native wheel pip wrote is left where it was.
-    assert!(s
-        .path()
-        .join("wheels/demo-1.0-cp311-cp311-linux_x86_64.whl")
-        .is_file());
+    // The native-named wheel pip wrote (it holds wasm) is gone from the
+    // build's wheel dir: --out holds the one to use.
+    assert_eq!(
+        std::fs::read_dir(s.path().join("wheels")).unwrap().count(),
+        0,
+        "{err}"
+    );
 }

@@ -55,7 +55,9 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Session event log (JSON lines, as written by `pyrewrite run`):
-    /// warn about every shared object that no rewritten link produced.
+    /// warn about every shared object that no rewritten link produced, and
+    /// explain a native ELF (the command that made or named it, why the
+    /// hooks missed it).
     #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
     /// Treat warnings as failures (exit 1).

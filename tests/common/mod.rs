@@ -259,6 +259,28 @@ pub fn driver() -> Command {
     Command::new(driver_bin())
 }
 
+/// The libpyrewrite.so session tests preload: `$PYREWRITE_PRELOAD` (to test
+/// another build of it, as the driver itself would), else the built one.
+pub fn session_preload() -> PathBuf {
+    std::env::var_os(env::PRELOAD)
+        .map(PathBuf::from)
+        .unwrap_or_else(preload_lib)
+}
+
+/// `pyrewrite <sub> --preload <lib>`, the rest to add.
+pub fn pyrewrite_session(sub: &str) -> Command {
+    let mut c = driver();
+    c.arg(sub).arg("--preload").arg(session_preload());
+    c
+}
+
+/// `pyrewrite run --preload <lib> --target <target>`, the build command to add.
+pub fn run_with(target: &Path) -> Command {
+    let mut c = pyrewrite_session("run");
+    c.arg("--target").arg(target);
+    c
+}
+
 /// A scratch directory under the system temp dir, removed when dropped.
 /// Short paths (unlike [`scratch`]'s under target/) keep socket paths made
 /// inside it well below the 108-byte `sun_path` limit.

@@ -1,5 +1,11 @@
-//! After a successful `run`: find the wheels the build produced and hand each
-//! to wheel assembly (through [`super::wheel_adapter`]).
+//! After a successful `run`: find the wheels the build produced, hand each
+//! to wheel assembly (through [`super::wheel_adapter`]), and replace each
+//! native-named original that holds wasm by its retagged twin.
+//!
+//! Replacing: the retagged wheel is written atomically (temp file, fsync,
+//! rename) and its directory synced; only then is the original removed. A
+//! wheel that fails assembly is never touched, so nothing is lost; a wheel
+//! left as it is (pure, or already for the target) is never removed either.
 //!
 //! "Produced" = a `*.whl` that is new or changed (mtime or size) since the
 //! build started, in the directories a wheel build writes to: the working
@@ -99,8 +105,22 @@ pub struct Assembled {
     pub lines: Vec<WheelLine>,
     /// The wasm wheels holding extension modules: what verify checks.
     pub wasm_wheels: Vec<PathBuf>,
+    /// Every wheel assembled, with its shared objects: what the
+    /// completeness check reads.
+    pub wheels: Vec<AssembledWheel>,
     /// One error per wheel that could not be assembled, naming it.
     pub failed: Vec<anyhow::Error>,
+}
+
+/// One wheel the build wrote, after assembly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssembledWheel {
+    /// The wheel the build wrote.
+    pub input: PathBuf,
+    /// The wheel to install on the target.
+    pub output: PathBuf,
+    /// Its shared objects (names in the input wheel); empty for a pure wheel.
+    pub shared_objects: Vec<String>,
 }
 
 /// Retag every new wheel; one failure does not stop the others.
@@ -130,15 +150,60 @@ pub fn assemble(
                 if r.has_extensions {
                     assembled.wasm_wheels.push(r.output.clone());
                 }
+                let mut tag = r.tag;
+                if r.retagged {
+                    match replace_original(wheel, &r.output) {
+                        Ok(()) => tag.push_str(&format!("; replaces {}", wheel.display())),
+                        Err(e) => assembled.failed.push(e),
+                    }
+                }
                 assembled.lines.push(WheelLine {
                     path: r.output.display().to_string(),
-                    tag: r.tag,
-                })
+                    tag,
+                });
+                assembled.wheels.push(AssembledWheel {
+                    input: wheel.clone(),
+                    output: r.output,
+                    shared_objects: r.shared_objects,
+                });
             }
             Err(e) => assembled.failed.push(e),
         }
     }
     assembled
+}
+
+/// Removes the native-named `original` once its retagged twin `written` is
+/// durably in place: a `linux_*` wheel holding wasm must not stay where the
+/// user (or `twine upload dist/*`) finds it. The twin holds every file of
+/// the original, so nothing is lost.
+fn replace_original(original: &Path, written: &Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    if same_file(original, written) || !written.is_file() {
+        anyhow::bail!(
+            "wheel {}: the retagged wheel {} is not in place; the original is kept",
+            original.display(),
+            written.display()
+        );
+    }
+    if let Some(dir) = written.parent().filter(|d| !d.as_os_str().is_empty()) {
+        super::fsutil::sync_dir(dir)?;
+    }
+    std::fs::remove_file(original).with_context(|| {
+        format!(
+            "wheel {}: the wasm wheel {} is written, but this native-named original (which \
+             holds wasm) could not be removed; delete it before publishing the directory",
+            original.display(),
+            written.display()
+        )
+    })
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -148,6 +213,80 @@ mod tests {
 
     fn os(args: &str) -> Vec<OsString> {
         args.split_whitespace().map(OsString::from).collect()
+    }
+
+    use crate::wheel::fixtures::{
+        elf_shared_object, members, native_tagged_wheel, side_module, with_record, write_zip, DIST,
+    };
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    const NATIVE: &str = "demo-1.0-cp311-cp311-linux_x86_64.whl";
+    const WASM: &str = "demo-1.0-cp311-cp311-emscripten_3_1_32_wasm32.whl";
+
+    #[test]
+    fn the_retagged_wheel_replaces_the_native_named_original() {
+        let dir = PrivateDir::new("pyrewrite-test-").unwrap();
+        let native = native_tagged_wheel(dir.path(), side_module());
+        let a = assemble(
+            std::slice::from_ref(&native),
+            &Target::default(),
+            None,
+            None,
+        );
+        assert!(a.failed.is_empty(), "{:?}", a.failed);
+        assert_eq!(names_in(dir.path()), [WASM]);
+        assert_eq!(a.wasm_wheels, [dir.path().join(WASM)]);
+        assert_eq!(a.wheels[0].input, native);
+        assert_eq!(a.wheels[0].shared_objects.len(), 1);
+        assert!(
+            a.lines[0]
+                .tag
+                .ends_with(&format!("; replaces {}", native.display())),
+            "{:?}",
+            a.lines[0]
+        );
+    }
+
+    #[test]
+    fn with_out_the_original_leaves_the_build_dir_too() {
+        let dir = PrivateDir::new("pyrewrite-test-").unwrap();
+        let build = dir.path().join("wheels");
+        std::fs::create_dir(&build).unwrap();
+        let native = native_tagged_wheel(&build, side_module());
+        let out = dir.path().join("wasm");
+        let a = assemble(&[native], &Target::default(), Some(&out), None);
+        assert!(a.failed.is_empty(), "{:?}", a.failed);
+        assert!(names_in(&build).is_empty(), "{:?}", names_in(&build));
+        assert_eq!(names_in(&out), [WASM]);
+    }
+
+    #[test]
+    fn a_wheel_that_fails_assembly_and_a_pure_wheel_are_kept() {
+        let dir = PrivateDir::new("pyrewrite-test-").unwrap();
+        let native = native_tagged_wheel(dir.path(), elf_shared_object());
+        let pure = write_zip(
+            &dir.path().join("demo-1.0-py3-none-any.whl"),
+            &with_record(DIST, members(DIST, &["py3-none-any"], None)),
+        );
+        let out = dir.path().join("out");
+        let a = assemble(&[native, pure], &Target::default(), Some(&out), None);
+        assert_eq!(a.failed.len(), 1);
+        assert!(format!("{:#}", a.failed[0]).contains(NATIVE));
+        assert_eq!(
+            names_in(dir.path()),
+            [NATIVE, "demo-1.0-py3-none-any.whl", "out"]
+        );
+        // The pure wheel is copied into --out and stays where it was.
+        assert_eq!(names_in(&out), ["demo-1.0-py3-none-any.whl"]);
+        assert!(a.wheels[0].shared_objects.is_empty());
     }
 
     #[test]

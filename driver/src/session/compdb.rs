@@ -53,7 +53,7 @@ pub fn entries_for(event: &Event, commands: Commands) -> Vec<Entry> {
 }
 
 /// `cc -c dir/a.c` writes `a.o` in the working directory.
-fn default_object_name(source: &str) -> String {
+pub fn default_object_name(source: &str) -> String {
     let name = Path::new(source)
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

@@ -42,6 +42,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     result.with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// Flush `dir`'s entries (a rename into it) to disk, so that a file removed
+/// after a rename is never lost with the renamed one on a crash.
+pub fn sync_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("cannot sync directory {}", dir.display()))
+}
+
 /// A directory only this user can enter (mode 0700, made by `mkdtemp`),
 /// removed with everything in it when dropped.
 pub struct PrivateDir {

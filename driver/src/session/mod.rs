@@ -6,13 +6,16 @@
 //! keep the [`model`], the event log ([`eventlog`]), the compilation database
 //! ([`compdb`]) and the [`progress`] display; when the build exits, drain the
 //! collector, write the files, retag new wheels ([`assemble`], `run` only),
-//! check them against the target's Pyodide ([`verify_step`], `run` only),
-//! print the summary and exit with the build's status.
+//! make sure the extensions the build tried to make reached them
+//! ([`completeness`], `run` only), check them against the target's Pyodide
+//! ([`verify_step`], `run` only), print the summary and exit with the
+//! build's status.
 
 mod assemble;
 mod child;
 mod collector;
 mod compdb;
+mod completeness;
 mod eventlog;
 mod fsutil;
 mod model;
@@ -41,16 +44,27 @@ const DEFAULT_TARGET: &str = ".pyrewrite/target.json";
 const RUN_AFTER_HELP: &str = "\
 Wheels: after a successful build, every *.whl that is new or changed in the working \
 directory, ./dist, a -w/--wheel-dir or --outdir named in the command, or --out is \
-retagged for wasm32.
+retagged for wasm32. The retagged wheel replaces the native-named one the build wrote \
+(which holds wasm): that one is removed once the new wheel is in place, never when \
+assembly fails.
+
+Extensions: if the wheels hold no extension module although the build compiled (a \
+compile that failed under the rewrite and a fallback to pure Python), or hold fewer \
+than the build linked, or the build compiled nothing although its source tree has \
+C/C++ sources, `run` fails naming the failed command and its error (the wheels are \
+still written); --allow-pure accepts such wheels.
 
 Verify: when the target profile names a Pyodide (\"pyodide_dir\"), the wasm wheels are \
 then checked against it like `pyrewrite verify WHEEL --against PROFILE` (imports nobody \
 provides, signature mismatches, time_t layout changes); --no-verify skips it.
 
 Exit status: the build's status (128+N if it was killed by signal N); 3 if the build \
-succeeded but a wheel could not be assembled; 4 if the wheels were written but verify \
-found errors (they will fail to load or to run), or warnings with --strict; 2 if \
-pyrewrite itself failed (including a \"pyodide_dir\" that holds no Pyodide).
+succeeded but a wheel could not be assembled; 5 if the wheels lack extension modules \
+the build tried to make (pure-Python fallback; not with --allow-pure); 4 if the wheels \
+were written but verify found errors (they will fail to load or to run), or warnings \
+with --strict; 2 if pyrewrite itself failed (including a \"pyodide_dir\" that holds \
+no Pyodide). A failed build is never assembled; after that 3, then 5, then verify's \
+status: the first that applies wins.
 
 Example: pyrewrite run --target target.json -- pip wheel . --no-deps -w dist";
 
@@ -81,9 +95,10 @@ pub struct SessionArgs {
 /// wheels it produced for wasm32.
 ///
 /// Exit status: the build's own status (128+N if it was killed by signal N);
-/// 3 if the build succeeded but a wheel could not be assembled; 4 if verify
-/// found errors (warnings too with --strict); 2 if pyrewrite itself failed
-/// (no preload, unreadable target, ...).
+/// 3 if the build succeeded but a wheel could not be assembled; 5 if the
+/// wheels lack extension modules the build tried to make (not with
+/// --allow-pure); 4 if verify found errors (warnings too with --strict); 2 if
+/// pyrewrite itself failed (no preload, unreadable target, ...).
 #[derive(clap::Args)]
 #[command(after_help = RUN_AFTER_HELP)]
 pub struct RunArgs {
@@ -100,6 +115,10 @@ pub struct RunArgs {
     /// Do not check the wasm wheels against the target's Pyodide (wins over --strict)
     #[arg(long)]
     pub no_verify: bool,
+    /// Accept wheels without the extension modules the build tried to make
+    /// (a pure-Python fallback after a failed compile): a warning, not exit 5
+    #[arg(long)]
+    pub allow_pure: bool,
     #[command(flatten)]
     pub session: SessionArgs,
     /// The build command (put it after `--`), e.g. `pip wheel . -w dist`
@@ -136,6 +155,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     let target = read_target(&target_file)?;
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let dirs = assemble::wheel_dirs(&cwd, &a.cmd, a.out.as_deref());
+    let source_roots = completeness::source_roots(&cwd, &a.cmd);
     let before = assemble::snapshot(&dirs);
     let target_file = absolute(&target_file)?;
     let mode = Mode::Run {
@@ -157,6 +177,28 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         } else if wheels.is_empty() && !a.session.quiet {
             let names: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
             eprintln!("pyrewrite: no new wheel found in {}", names.join(", "));
+        } else {
+            let infos: Vec<completeness::WheelInfo> = assembled
+                .wheels
+                .iter()
+                .map(|w| completeness::WheelInfo {
+                    path: w.output.clone(),
+                    shared_objects: w.shared_objects.clone(),
+                })
+                .collect();
+            let verdict =
+                completeness::judge(&outcome.attempts, &infos, &target.ext_suffix, &source_roots);
+            if let Some(v) = verdict {
+                eprint!("{}", v.report(&target, a.allow_pure));
+                summary.extensions = Some(if a.allow_pure {
+                    format!("{} (accepted: --allow-pure)", v.headline())
+                } else {
+                    format!("{} (exit {})", v.headline(), completeness::EXIT_INCOMPLETE)
+                });
+                if !a.allow_pure {
+                    code = completeness::EXIT_INCOMPLETE;
+                }
+            }
         }
         // The wheels that were written are checked even when another failed;
         // the earlier failure keeps its status.
@@ -208,6 +250,8 @@ enum Mode {
 
 struct Outcome {
     summary: model::Summary,
+    /// Every compile and link the build ran, for the completeness check.
+    attempts: completeness::Attempts,
     exit_code: u8,
     log_written: bool,
 }
@@ -299,6 +343,7 @@ fn session_env(mode: &Mode, preload: &Path, socket: &Path) -> Vec<(String, Optio
 /// What the consumer thread hands back when the event stream ends.
 struct Consumed {
     summary: model::Summary,
+    attempts: completeness::Attempts,
     entries: Vec<compdb::Entry>,
     log: eventlog::LogWriter,
     log_error: Option<anyhow::Error>,
@@ -314,6 +359,7 @@ fn consume(
     mut progress: progress::Progress,
 ) -> Consumed {
     let mut summary = model::Summary::default();
+    let mut attempts = completeness::Attempts::default();
     let mut entries = Vec::new();
     let mut log_error = None;
     for item in rx {
@@ -330,6 +376,7 @@ fn consume(
         let step = summary.observe(&event);
         progress.on_step(&summary, event.tool.as_deref(), &step);
         entries.extend(compdb::entries_for(&event, commands));
+        attempts.observe(&event);
         if (record_all || event.tool.is_some()) && log_error.is_none() {
             if let Err(e) = log.append(&event) {
                 log_error = Some(e);
@@ -339,6 +386,7 @@ fn consume(
     progress.finish();
     Consumed {
         summary,
+        attempts,
         entries,
         log,
         log_error,
@@ -413,6 +461,7 @@ fn run_session(
     }
     Ok(Outcome {
         summary: consumed.summary,
+        attempts: consumed.attempts,
         exit_code,
         log_written,
     })

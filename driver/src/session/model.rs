@@ -37,6 +37,9 @@ pub struct Summary {
     /// `run`'s verify verdict on the wheels, one line (none when no wasm
     /// wheel was written).
     pub verify: Option<String>,
+    /// `run`'s verdict when the wheels lack extension modules the build
+    /// tried to make (none when nothing is missing).
+    pub extensions: Option<String>,
     /// Outputs already counted as links: a compiler driver's link runs `ld`
     /// (via collect2) with the same `-o`, and that is one link, not two.
     linked_outputs: HashSet<(String, String)>,
@@ -136,6 +139,9 @@ impl Summary {
         }
         for w in &self.wheels {
             let _ = writeln!(s, "pyrewrite: wheel {} ({})", w.path, w.tag);
+        }
+        if let Some(e) = &self.extensions {
+            let _ = writeln!(s, "pyrewrite: extensions: {e}");
         }
         if let Some(v) = &self.verify {
             let _ = writeln!(s, "pyrewrite: verify: {v}");

@@ -28,6 +28,11 @@ pub struct Retagged {
     /// Whether the wheel holds extension modules (a wasm wheel worth
     /// verifying), as opposed to a pure wheel left as it is.
     pub has_extensions: bool,
+    /// A new wheel was written for the target (the input is then a
+    /// native-named wheel holding wasm, which `run` must not leave behind).
+    pub retagged: bool,
+    /// The shared objects in the wheel, by their names in the input.
+    pub shared_objects: Vec<String>,
 }
 
 /// Retag one wheel for the target platform with `crate::wheel`, checking
@@ -57,5 +62,7 @@ pub fn retag_wheel(request: &RetagRequest) -> anyhow::Result<Retagged> {
         tag,
         warnings: report.warnings,
         has_extensions,
+        retagged: report.outcome == Outcome::Retagged,
+        shared_objects: report.side_modules,
     })
 }

@@ -7,6 +7,7 @@
 //! the input wheel is never modified (see docs/wheel.md).
 
 pub mod archive;
+pub mod elf;
 pub mod extension;
 pub mod filename;
 pub mod metadata;
@@ -66,7 +67,9 @@ pub struct RetagReport {
 /// Errors (nothing written): not a wheel, unsafe or duplicate member paths,
 /// damaged zip, RECORD not matching the contents, a shared object that is
 /// not a wasm side module. With `provenance`, shared objects that no
-/// rewritten link produced are reported as warnings.
+/// rewritten link produced are reported as warnings, and a native ELF is
+/// explained from the session's events (which command made or named it,
+/// which programs the hooks could not follow).
 pub fn retag_wheel(
     input: &Path,
     target: &Target,
@@ -221,7 +224,12 @@ fn plan(archive: &WheelArchive, target: &Target, provenance: Option<&Provenance>
                     m.name
                 ));
             }
-            wasm::inspect(&m.data).problem(&m.name)
+            match (wasm::inspect(&m.data), provenance) {
+                // With the session's events, say what made it and why the
+                // hooks missed it.
+                (wasm::Verdict::NativeElf, Some(p)) => Some(p.explain_native(&m.name, &m.data)),
+                (verdict, _) => verdict.problem(&m.name),
+            }
         })
         .collect();
     if !problems.is_empty() {

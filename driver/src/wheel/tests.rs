@@ -218,6 +218,40 @@ fn native_elf_inside_is_refused_naming_the_member_and_cause() {
 }
 
 #[test]
+fn with_the_sessions_events_a_native_elf_names_the_command_and_the_cause() {
+    use pyrewrite_protocol::Action;
+    let dir = tempdir().unwrap();
+    let input = native_tagged_wheel(dir.path(), elf_shared_object());
+    // A setup.py that removed LD_PRELOAD from its environment, then os.system().
+    let shell = pyrewrite_protocol::Event {
+        function: "system".into(),
+        path: "/bin/sh".into(),
+        pid: 7,
+        argv: vec![
+            "sh".into(),
+            "-c".into(),
+            format!("gcc -shared -fPIC m.c -o build/demo/_fast{HOST_SUFFIX}"),
+        ],
+        ..crate::test_support::event(Action::Passthrough, None, "sh", None)
+    };
+    let events = Provenance::from_events(&[shell]);
+    let out = dir.path().join("out");
+    let err = format!(
+        "{:#}",
+        retag_wheel(&input, &target(), &out, Some(&events)).unwrap_err()
+    );
+    for needle in [
+        &format!("member demo/_fast{HOST_SUFFIX} is a native ELF shared object (x86_64, built by GCC"),
+        "no link in the session's events wrote",
+        &format!("naming it: `sh -c 'gcc -shared -fPIC m.c -o build/demo/_fast{HOST_SUFFIX}'` (system() in pid 7"),
+        "had most likely removed LD_PRELOAD",
+    ] {
+        assert!(err.contains(needle), "error lacks {needle:?}: {err}");
+    }
+    assert!(!out.exists() || files_in(&out).is_empty());
+}
+
+#[test]
 fn relocatable_object_inside_is_refused() {
     let dir = tempdir().unwrap();
     let input = native_tagged_wheel(dir.path(), relocatable_object());
