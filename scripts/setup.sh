@@ -6,7 +6,8 @@
 #   npm:   pyodide@0.23.4               -> .cache/pyodide-npm/node_modules/pyodide
 #   PyPI:  micropip, packaging wheels   -> .cache/wheels/   (loaded into Pyodide)
 #          pinned sdists of the e2e set -> .cache/sdists/
-#          build deps for --no-build-isolation builds -> .cache/build-venv
+#          build deps for --no-build-isolation builds, pypa/build and the
+#          meson-python/scikit-build-core backends -> .cache/build-venv
 #   cargo: build --workspace
 #   then:  pyrewrite target from-pyodide -> .cache/target.json
 #
@@ -33,9 +34,13 @@ SDISTS=(
   wrapt==2.5.2
 )
 # Build requirements of the examples and SDISTS, for `pip wheel
-# --no-build-isolation`: installed into a repo-local venv, not the host python.
-# (msgpack needs setuptools >= 78.1.1.)
-BUILD_DEPS=("setuptools>=78.1.1" wheel packaging)
+# --no-build-isolation` and `python -m build --no-isolation` (pypa/build, also
+# used isolated): installed into a repo-local venv, not the host python.
+# (msgpack needs setuptools >= 78.1.1; examples/meson-sizes and
+# examples/cmake-sizes need meson-python and scikit-build-core, which use the
+# apt ninja and cmake. examples/autoconf-sizes ships its generated configure,
+# so autoconf is not needed.)
+BUILD_DEPS=("setuptools>=78.1.1" wheel packaging "build>=1" "meson-python>=0.15" "scikit-build-core>=0.10")
 
 # --- apt ---------------------------------------------------------------------
 APT_PKGS=(emscripten python3.11-dev ninja-build cmake clang-tools-14)

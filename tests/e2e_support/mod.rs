@@ -98,8 +98,15 @@ impl E2e {
 pub enum Via {
     /// `pyrewrite run -- python -m pip wheel --no-deps -w OUT SRC`
     Run { isolation: bool },
+    /// `pyrewrite run -- <build venv python> -m build --wheel [--no-isolation]
+    /// --outdir OUT SRC` (pypa/build; the build venv has `build` and the
+    /// backends, for `--no-isolation`).
+    PypaBuild { isolation: bool },
     /// `LD_PRELOAD=libpyrewrite.so pip wheel ...` then `pyrewrite retag`.
     Preload,
+    /// No pyrewrite at all: `python3 -m pip wheel --no-deps -w OUT SRC`, the
+    /// native build a control compares with. Returns the native wheels.
+    Native,
 }
 
 /// Copies an example dir to `scratch` (so no stale in-tree `build/` of a
@@ -134,37 +141,47 @@ pub struct Built {
 /// found imports the runtime cannot satisfy.
 const RUN_VERIFY_ERRORS: i32 = 4;
 
-/// Builds `src` (an sdist or a source dir) into wasm wheels in `out`.
-/// Returns the wasm (or pure) wheels, or the tail of the build log.
+/// Builds `src` (an sdist or a source dir) into wasm wheels in `out`
+/// (native ones with [`Via::Native`]). Returns the wasm (or pure) wheels, or
+/// the tail of the build log. Under `pyrewrite run` the event log is
+/// `out/.pyrewrite/events.jsonl` ([`run_events`]).
 pub fn build(e: &E2e, src: &Path, out: &Path, via: Via) -> Result<Built, String> {
     std::fs::create_dir_all(out).unwrap();
     let log = out.join("build.log");
     let native_out = out.join("native");
     let python = match via {
-        Via::Run { isolation: false } => e.build_venv_python.clone(),
+        Via::Run { isolation: false } | Via::PypaBuild { .. } => e.build_venv_python.clone(),
         _ => PathBuf::from("python3"),
     };
-    let mut pip = vec![
-        python.into_os_string(),
-        "-m".into(),
-        "pip".into(),
-        "wheel".into(),
-        "--no-deps".into(),
-        "--no-cache-dir".into(),
-    ];
-    if via == (Via::Run { isolation: false }) {
-        pip.push("--no-build-isolation".into());
-    }
     let wheel_dir: &Path = if via == Via::Preload {
         &native_out
     } else {
         out
     };
-    pip.extend(["-w".into(), wheel_dir.as_os_str().to_owned()]);
+    let mut pip: Vec<std::ffi::OsString> = vec![python.into_os_string(), "-m".into()];
+    if let Via::PypaBuild { isolation } = via {
+        pip.extend(["build".into(), "--wheel".into()]);
+        if !isolation {
+            pip.push("--no-isolation".into());
+        }
+        pip.extend(["--outdir".into(), wheel_dir.as_os_str().to_owned()]);
+    } else {
+        pip.extend([
+            "pip".into(),
+            "wheel".into(),
+            "--no-deps".into(),
+            "--no-cache-dir".into(),
+        ]);
+        if via == (Via::Run { isolation: false }) {
+            pip.push("--no-build-isolation".into());
+        }
+        pip.extend(["-w".into(), wheel_dir.as_os_str().to_owned()]);
+    }
     pip.push(src.as_os_str().to_owned());
 
+    let under_run = matches!(via, Via::Run { .. } | Via::PypaBuild { .. });
     let mut cmd = match via {
-        Via::Run { .. } => {
+        Via::Run { .. } | Via::PypaBuild { .. } => {
             let mut c = Command::new(&e.pyrewrite);
             c.arg("run")
                 .arg("--target")
@@ -181,9 +198,22 @@ pub fn build(e: &E2e, src: &Path, out: &Path, via: Via) -> Result<Built, String>
                 .env("PYREWRITE_EVENTS", out.join("events.jsonl"));
             c
         }
+        Via::Native => {
+            let mut c = Command::new(&pip[0]);
+            c.args(&pip[1..])
+                .env_remove("LD_PRELOAD")
+                .env_remove("PYREWRITE_PRELOAD")
+                .env_remove("PYREWRITE_EVENTS")
+                .env_remove("PYREWRITE_SOCKET");
+            c
+        }
     };
-    cmd.env("PYREWRITE_TARGET", &e.target_json)
-        .current_dir(out)
+    if via == Via::Native {
+        cmd.env_remove("PYREWRITE_TARGET");
+    } else {
+        cmd.env("PYREWRITE_TARGET", &e.target_json);
+    }
+    cmd.current_dir(out)
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&log).unwrap())
         .stderr(std::fs::File::create(out.join("build.stderr.log")).unwrap());
@@ -194,7 +224,7 @@ pub fn build(e: &E2e, src: &Path, out: &Path, via: Via) -> Result<Built, String>
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(40)..].join("\n")
     };
-    let verify_failed = matches!(via, Via::Run { .. }) && status.code() == Some(RUN_VERIFY_ERRORS);
+    let verify_failed = under_run && status.code() == Some(RUN_VERIFY_ERRORS);
     if !status.success() && !verify_failed {
         return Err(format!(
             "build of {} failed ({status}):\n{}",
@@ -226,12 +256,22 @@ pub fn build(e: &E2e, src: &Path, out: &Path, via: Via) -> Result<Built, String>
         .into_iter()
         .filter(|w| {
             let n = w.file_name().unwrap().to_string_lossy();
-            n.ends_with("_wasm32.whl") || n.ends_with("-none-any.whl")
+            let platform = if via == Via::Native {
+                n.ends_with("_x86_64.whl")
+            } else {
+                n.ends_with("_wasm32.whl")
+            };
+            platform || n.ends_with("-none-any.whl")
         })
         .collect();
     if wheels.is_empty() {
         return Err(format!(
-            "no wasm32 or pure wheel in {}: {:?}\n{}",
+            "no {} or pure wheel in {}: {:?}\n{}",
+            if via == Via::Native {
+                "x86_64"
+            } else {
+                "wasm32"
+            },
             out.display(),
             wheels_in(out),
             tail()
@@ -248,6 +288,13 @@ pub fn build(e: &E2e, src: &Path, out: &Path, via: Via) -> Result<Built, String>
         wheels,
         verify_errors,
     })
+}
+
+/// The event log `pyrewrite run` wrote for a [`build`] into `out`.
+pub fn run_events(out: &Path) -> Vec<pyrewrite_protocol::Event> {
+    let log = out.join(".pyrewrite/events.jsonl");
+    assert!(log.is_file(), "{}: no event log", log.display());
+    crate::common::read_events(&log)
 }
 
 fn wheels_in(dir: &Path) -> Vec<PathBuf> {
