@@ -33,6 +33,19 @@ SDISTS=(
   mmh3==5.3.1
   wrapt==2.5.2
 )
+# Real sdists of the other build backends (tests/e2e_backend_sdists.rs),
+# pinned: scikit-build-core (deflate: C with a bundled library; scoring-matrices:
+# Cython; pyjess: Cython, CMake try_run) and meson-python (beancount: C with
+# flex/bison run at build time; regex is its C-extension dependency, setuptools).
+# Downloaded with build isolation and only these packages from source, so their
+# build requirements come as wheels. Keep in sync with the test.
+BACKEND_SDISTS=(
+  deflate==0.9.0
+  scoring-matrices==0.3.5
+  pyjess==0.10.1
+  beancount==3.2.3
+  regex==2026.11.19
+)
 # Build requirements of the examples and SDISTS, for `pip wheel
 # --no-build-isolation` and `python -m build --no-isolation` (pypa/build, also
 # used isolated): installed into a repo-local venv, not the host python.
@@ -125,6 +138,20 @@ if [ ${#missing_sdists[@]} -gt 0 ]; then
     -d "$CACHE/sdists" "${missing_sdists[@]}"
 else
   step "sdists present (${SDISTS[*]})"
+fi
+
+missing_sdists=()
+for spec in "${BACKEND_SDISTS[@]}"; do
+  name=${spec%%==*}; ver=${spec##*==}
+  compgen -G "$CACHE/sdists/${name//-/[-_]}-$ver.tar.gz" >/dev/null || missing_sdists+=("$spec")
+done
+if [ ${#missing_sdists[@]} -gt 0 ]; then
+  names=$(printf '%s,' "${missing_sdists[@]%%==*}")
+  step "pip download sdists ${missing_sdists[*]}"
+  "$PYTHON" -m pip download -q --no-deps --no-binary "${names%,}" \
+    -d "$CACHE/sdists" "${missing_sdists[@]}"
+else
+  step "backend sdists present (${BACKEND_SDISTS[*]})"
 fi
 
 # --- build + target ---------------------------------------------------------------
