@@ -20,7 +20,7 @@ mod common;
 mod support;
 
 use serde_json::{json, Value};
-use support::{build, pyodide, E2e, Via};
+use support::{pyodide, E2e, Via};
 
 /// Keep in sync with BACKEND_SDISTS in scripts/setup.sh.
 const SDISTS: &[&str] = &[
@@ -86,45 +86,7 @@ fn expected() -> Value {
 fn real_meson_python_and_scikit_build_core_sdists_work_in_pyodide() {
     let Some(e) = E2e::get() else { return };
     let scratch = e.scratch("backend-sdists");
-    let mut wheels = Vec::new();
-    let mut failures = Vec::new();
-    for name in SDISTS {
-        let started = std::time::Instant::now();
-        match build(
-            &e,
-            &e.sdist(name),
-            &scratch.join(name),
-            Via::Run { isolation: true },
-        ) {
-            Ok(built) => {
-                eprintln!(
-                    "built {name} in {:.0?}: {:?}",
-                    started.elapsed(),
-                    built.wheels
-                );
-                assert_eq!(
-                    built.verify_errors, None,
-                    "{name}: pyrewrite verify found errors"
-                );
-                let wasm = built.wheels.iter().all(|w| {
-                    w.to_string_lossy()
-                        .ends_with("-emscripten_3_1_32_wasm32.whl")
-                });
-                assert!(
-                    wasm && !built.wheels.is_empty(),
-                    "{name}: {:?}",
-                    built.wheels
-                );
-                wheels.extend(built.wheels);
-            }
-            Err(err) => failures.push(format!("{name}: {err}")),
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "builds failed:\n{}",
-        failures.join("\n\n")
-    );
+    let wheels = support::build_sdists(&e, SDISTS, &scratch, Via::Run { isolation: true });
 
     let out = pyodide(&e, &wheels, &support::probe_code(MODULES, PROBES));
     assert_eq!(out["install_errors"], json!({}), "{out:#}");

@@ -12,7 +12,7 @@ mod common;
 mod support;
 
 use serde_json::{json, Value};
-use support::{build, pyodide, E2e, Via};
+use support::{pyodide, E2e, Via};
 
 /// Keep in sync with SDISTS in scripts/setup.sh.
 const SDISTS: &[&str] = &[
@@ -111,41 +111,7 @@ fn build_all_and_check(isolation: bool) {
     } else {
         "sdists-no-isolation"
     });
-    let mut wheels = Vec::new();
-    let mut failures = Vec::new();
-    for name in SDISTS {
-        let started = std::time::Instant::now();
-        match build(
-            &e,
-            &e.sdist(name),
-            &scratch.join(name),
-            Via::Run { isolation },
-        ) {
-            Ok(support::Built {
-                wheels: built,
-                verify_errors,
-            }) => {
-                eprintln!("built {name} in {:.0?}: {built:?}", started.elapsed());
-                // `pyrewrite run` checked the imports against Pyodide.
-                assert_eq!(verify_errors, None, "{name}: pyrewrite verify found errors");
-                let all_wasm = built.iter().all(|w| {
-                    w.to_string_lossy()
-                        .ends_with("-emscripten_3_1_32_wasm32.whl")
-                });
-                assert!(
-                    all_wasm,
-                    "{name}: expected only wasm32 wheels, got {built:?}"
-                );
-                wheels.extend(built);
-            }
-            Err(err) => failures.push(format!("{name}: {err}")),
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "builds failed:\n{}",
-        failures.join("\n\n")
-    );
+    let wheels = support::build_sdists(&e, SDISTS, &scratch, Via::Run { isolation });
 
     let out = pyodide(&e, &wheels, &support::probe_code(MODULES, PROBES));
     assert_eq!(out["install_errors"], json!({}), "{out:#}");

@@ -58,7 +58,8 @@ pub unsafe fn intercept(
         panic!("test panic");
     }
     let tool = classify_command(path, args.first(), args.second());
-    if tool.is_some() && !s.trace && unsafe { native_requested(envp) } {
+    let native = tool.is_some() && !s.trace && unsafe { native_requested(envp) };
+    if tool.is_none() || s.trace || native {
         let r = Report {
             function,
             path,
@@ -66,27 +67,26 @@ pub unsafe fn intercept(
             action: Action::Passthrough,
             new_argv: None,
             tool: tool.map(|t| t.as_str()),
-            reason: Some(NATIVE_REASON),
+            reason: native.then_some(NATIVE_REASON),
         };
         report::send(s, &r);
-        // Out of the session: gcc's own `as`/`ld` must stay native too.
-        let mut env = EnvBuf::new();
-        return unsafe { launch.original(env.strip(envp, s, &[])) };
-    }
-    if tool.is_none() || s.trace {
-        let r = Report {
-            function,
-            path,
-            argv: args,
-            action: Action::Passthrough,
-            new_argv: None,
-            tool: tool.map(|t| t.as_str()),
-            reason: None,
-        };
-        report::send(s, &r);
+        if native {
+            return unsafe { run_native(envp, s, launch) };
+        }
         return unsafe { with_session_env(envp, s, |e| launch.original(e)) };
     }
     unsafe { intercept_compiler(function, path, args, envp, launch, s) }
+}
+
+/// Runs the call's own program out of the session: gcc's own `as`/`ld` must
+/// stay native too. Its own frame, so the envp buffer is reserved only here.
+///
+/// # Safety
+/// `envp` is NULL or a NULL-terminated array of C strings.
+#[inline(never)]
+unsafe fn run_native(envp: Argv, s: &Session, launch: &dyn Launch) -> c_int {
+    let mut env = EnvBuf::new();
+    unsafe { launch.original(env.strip(envp, s, &[])) }
 }
 
 const NATIVE_REASON: &[u8] =

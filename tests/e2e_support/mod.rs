@@ -373,3 +373,39 @@ pub fn assert_loaded_from_so(e: &E2e, json: &Value, modules: &[&str]) {
         );
     }
 }
+
+/// Builds each pinned sdist `names` (from .cache/sdists) into `scratch/<name>`
+/// with `via`; every build must succeed, pass `pyrewrite run`'s import check
+/// against Pyodide and give only wasm32 wheels. Returns all the wheels.
+pub fn build_sdists(e: &E2e, names: &[&str], scratch: &Path, via: Via) -> Vec<PathBuf> {
+    let mut wheels = Vec::new();
+    let mut failures = Vec::new();
+    for name in names {
+        let started = std::time::Instant::now();
+        match build(e, &e.sdist(name), &scratch.join(name), via) {
+            Ok(Built {
+                wheels: built,
+                verify_errors,
+            }) => {
+                eprintln!("built {name} in {:.0?}: {built:?}", started.elapsed());
+                assert_eq!(verify_errors, None, "{name}: pyrewrite verify found errors");
+                let all_wasm = built.iter().all(|w| {
+                    w.to_string_lossy()
+                        .ends_with("-emscripten_3_1_32_wasm32.whl")
+                });
+                assert!(
+                    all_wasm && !built.is_empty(),
+                    "{name}: expected only wasm32 wheels, got {built:?}"
+                );
+                wheels.extend(built);
+            }
+            Err(err) => failures.push(format!("{name}: {err}")),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "builds failed:\n{}",
+        failures.join("\n\n")
+    );
+    wheels
+}
