@@ -2,7 +2,7 @@
 # Installs everything the demo and the tests need, on a fresh Debian 12 machine.
 # Safe to run again: every step checks first and does nothing when done.
 #
-#   apt:   emscripten (emcc 3.1.6), python3.11-dev (CPython 3.11 headers), ninja, cmake
+#   apt:   emscripten (emcc 3.1.6), python3.11-dev (CPython 3.11 headers), ninja, cmake, ccache
 #   npm:   pyodide@0.23.4               -> .cache/pyodide-npm/node_modules/pyodide
 #   PyPI:  micropip, packaging wheels   -> .cache/wheels/   (loaded into Pyodide)
 #          pinned sdists of the e2e set -> .cache/sdists/
@@ -56,7 +56,7 @@ BACKEND_SDISTS=(
 BUILD_DEPS=("setuptools>=78.1.1" wheel packaging "build>=1" "meson-python>=0.15" "scikit-build-core>=0.10")
 
 # --- apt ---------------------------------------------------------------------
-APT_PKGS=(emscripten python3.11-dev ninja-build cmake clang-tools-14)
+APT_PKGS=(emscripten python3.11-dev ninja-build cmake clang-tools-14 ccache)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

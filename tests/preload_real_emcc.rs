@@ -37,3 +37,62 @@ fn gcc_becomes_real_emcc_and_produces_wasm() {
         "emcc runs without the preload: {events:#?}"
     );
 }
+
+/// `ccache gcc …` (CMake's compiler launcher, `CC="ccache gcc"`): the cache
+/// must run the rewritten command, so it keys on emcc and never hands a wasm
+/// object to a later native build (nor a native one to a wasm build), and a
+/// second wasm build of the same source hits the cache (docs/backends.md).
+#[test]
+fn ccache_launching_gcc_caches_wasm_apart_from_native() {
+    let ccache = which(&["ccache"]).expect("ccache is missing: run scripts/setup.sh");
+    let dir = scratch("real-emcc-ccache");
+    std::fs::copy(fixture("hello.c"), dir.join("hello.c")).unwrap();
+    let cache_dir = dir.join("ccache");
+    let s = Session::new(&dir, None);
+    let compile = |out: &str, under_preload: bool| {
+        let script = format!("{} gcc -c hello.c -o {out}", ccache.display());
+        let mut cmd = if under_preload {
+            s.command("sh")
+        } else {
+            let mut c = std::process::Command::new("sh");
+            c.current_dir(&dir).env_remove("LD_PRELOAD");
+            c
+        };
+        cmd.args(["-c", &script]).env("CCACHE_DIR", &cache_dir);
+        assert_ok(&run(&mut cmd), &script);
+        std::fs::read(dir.join(out)).unwrap()
+    };
+    let magic = |b: &[u8]| b[..4].to_vec();
+    assert_eq!(magic(&compile("wasm1.o", true)), b"\0asm");
+    assert_eq!(
+        magic(&compile("native.o", false)),
+        b"\x7fELF",
+        "native build got a cached wasm object"
+    );
+    assert_eq!(
+        magic(&compile("wasm2.o", true)),
+        b"\0asm",
+        "wasm build got a cached native object"
+    );
+    let stats = std::process::Command::new(&ccache)
+        .arg("--print-stats")
+        .env("CCACHE_DIR", &cache_dir)
+        .output()
+        .unwrap();
+    let stats = String::from_utf8_lossy(&stats.stdout);
+    let hits: u64 = stats
+        .lines()
+        .filter(|l| {
+            l.starts_with("direct_cache_hit\t") || l.starts_with("preprocessed_cache_hit\t")
+        })
+        .filter_map(|l| l.split('\t').nth(1)?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(hits, 1, "the second wasm compile hits the cache:\n{stats}");
+    let rw: Vec<_> = s
+        .events()
+        .into_iter()
+        .filter(|e| e.action == Action::Rewrite)
+        .collect();
+    assert_eq!(rw.len(), 2, "both wasm compiles rewritten at the launcher");
+    assert!(rw[0].new_argv.as_ref().unwrap()[1].ends_with("emcc"));
+}

@@ -231,6 +231,9 @@ fn decide_with(
     let Some(tool) = classify_command(path, argv.first().copied(), argv.get(1).copied()) else {
         return Decision::Passthrough;
     };
+    if tool.is_compiler() && tool::is_launcher(path, argv.first().copied()) {
+        return launcher(tool, path, argv, target, read_file, notes);
+    }
     match tool {
         Tool::Cc | Tool::Cxx | Tool::Cpp => compiler::decide(tool, argv, target, read_file, notes),
         Tool::Ld => ld::decide(argv, target, read_file, notes),
@@ -238,6 +241,48 @@ fn decide_with(
         Tool::Ranlib => archiver(tool, &target.emranlib, argv, notes),
         Tool::Strip => strip(argv),
         Tool::Meson | Tool::Cmake => build_system::decide(tool, path, argv, target, notes),
+    }
+}
+
+/// `ccache gcc ARGS` → `ccache emcc ARGS'`: the launched compiler's own
+/// decision, still run by the cache, so the cache keys on emcc and the
+/// rewritten arguments (a native build never gets a wasm object from it, nor
+/// the other way round). Answers and refusals need no cache.
+fn launcher(
+    tool: Tool,
+    path: &[u8],
+    argv: &[&[u8]],
+    target: &Target,
+    read_file: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
+    notes: &mut Notes,
+) -> Decision {
+    let inner = argv.get(1..).unwrap_or(&[]);
+    match compiler::decide(tool, inner, target, read_file, notes) {
+        Decision::Rewrite {
+            tool,
+            argv: rewritten,
+            files,
+            env,
+        } => {
+            let cache = String::from_utf8_lossy(tool::basename(path)).into_owned();
+            notes.summary(|| {
+                let compiler = rewritten
+                    .first()
+                    .map(|p| String::from_utf8_lossy(p).into_owned())
+                    .unwrap_or_default();
+                format!("{cache} launching {} → {cache} {compiler}", tool.as_str())
+            });
+            let mut out = Vec::with_capacity(rewritten.len() + 1);
+            out.push(path.to_vec());
+            out.extend(rewritten);
+            Decision::Rewrite {
+                tool,
+                argv: out,
+                files,
+                env,
+            }
+        }
+        other => other,
     }
 }
 

@@ -12,6 +12,7 @@
 //! | version suffix `-N[.N]` (`gcc-12`, `clang++-14`) | versioned compilers are common; `clang-14` run by emcc is caught by its wasm `-target` instead |
 //! | a `wasm32`/`wasm64` triplet is never ours | it already targets wasm |
 //! | anything under an Emscripten tree (`…/emscripten/…`, `…/emsdk…/…`, `…/upstream/bin/…`) is never ours | emcc's own clang, wasm-ld and llvm-ar must run untouched |
+//! | `ccache`/`sccache` followed by a compiler: that compiler | the cache must see the rewritten command (`launcher` in lib.rs) |
 //! | `meson`, `meson.py` (also as `python … meson.py`), `cmake`, `cmake3` | configure steps must be told they cross-compile (see `build_system`); numpy runs its vendored `meson.py` through the interpreter |
 //!
 //! Nothing here can panic (no indexing, no `unwrap`: denied below): inside
@@ -67,6 +68,11 @@ impl Tool {
         }
     }
 
+    /// A C/C++ compiler driver (what a compiler cache launches).
+    pub fn is_compiler(self) -> bool {
+        matches!(self, Tool::Cc | Tool::Cxx)
+    }
+
     /// A build system's configure step, not a compiler: the rewritten command
     /// stays inside the session (its compilers must be rewritten in turn),
     /// where a rewritten compiler leaves it (emcc's own clang must not be).
@@ -99,8 +105,24 @@ pub fn classify_command(path: &[u8], argv0: Option<&[u8]>, argv1: Option<&[u8]>)
     if let Some(tool) = classify(path, argv0) {
         return Some(tool);
     }
+    if is_launcher(path, argv0) {
+        // `ccache gcc …`: the compiler it launches, so that the cache is fed
+        // the rewritten command (see `launcher_compiler`).
+        return argv1
+            .and_then(|c| classify(c, Some(c)))
+            .filter(|t| t.is_compiler());
+    }
     let interpreter = is_python(basename(path)) || argv0.is_some_and(|a| is_python(basename(a)));
     (interpreter && argv1.is_some_and(|a| basename(a) == b"meson.py")).then_some(Tool::Meson)
+}
+
+/// A compiler cache run as a launcher (`ccache gcc -c x.c`, CMake's
+/// `CMAKE_C_COMPILER_LAUNCHER`, `CC="ccache gcc"`). If it ran unchanged it
+/// would key its cache on the *native* compiler and store the wasm object the
+/// rewritten exec produced: a later native build would get wasm objects.
+pub fn is_launcher(path: &[u8], argv0: Option<&[u8]>) -> bool {
+    let launcher = |n: &[u8]| matches!(basename(n), b"ccache" | b"sccache");
+    launcher(path) || argv0.is_some_and(launcher)
 }
 
 /// `python`, `python3`, `python3.11`, `python3.13t`.

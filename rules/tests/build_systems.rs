@@ -332,3 +332,41 @@ fn generated_files_go_to_the_user_cache() {
     );
     assert_eq!(generated_dir(None, None, 0), "/tmp/pyrewrite-0");
 }
+
+#[test]
+fn a_compiler_cache_launching_a_compiler_runs_the_rewritten_command() {
+    let d = run(
+        "/usr/bin/ccache",
+        &["ccache", "gcc", "-c", "x.c", "-o", "x.o"],
+        &target(),
+    );
+    let got = argv_of(&d);
+    assert_eq!(&got[..2], ["/usr/bin/ccache", "emcc"], "{got:?}");
+    assert!(got.contains(&"-fPIC".to_string()) && got.contains(&"x.o".to_string()));
+    assert!(matches!(d, Decision::Rewrite { tool: Tool::Cc, .. }));
+    let d = run(
+        "/usr/bin/sccache",
+        &["sccache", "/usr/bin/g++", "-c", "y.cpp"],
+        &target(),
+    );
+    assert_eq!(argv_of(&d)[1], "em++");
+    // Not launching a compiler: the cache runs unchanged.
+    for argv in [
+        &["ccache", "-s"][..],
+        &["ccache", "python3", "x.py"],
+        &["ccache"],
+    ] {
+        assert_eq!(
+            run("/usr/bin/ccache", argv, &target()),
+            Decision::Passthrough,
+            "{argv:?}"
+        );
+    }
+    // An answer needs no cache.
+    let d = run(
+        "/usr/bin/ccache",
+        &["ccache", "gcc", "-dumpmachine"],
+        &target(),
+    );
+    assert!(matches!(d, Decision::Answer { .. }), "{d:?}");
+}
