@@ -2,7 +2,7 @@
 //! and clear errors for a bad `--target`. Runs the built binary
 //! (scripts/build.sh first).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn pyrewrite() -> PathBuf {
@@ -17,11 +17,29 @@ fn pyrewrite() -> PathBuf {
     bin
 }
 
+/// A `$XDG_CONFIG_HOME` whose default profile is `{}` (every field its
+/// default: emcc from PATH), so the tests never read the user's own.
+/// Written once per test binary (tests run in parallel and read it).
+fn config_home_with_default_profile() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir =
+            std::env::temp_dir().join(format!("pyrewrite-explain-{}-xdg", std::process::id()));
+        std::fs::create_dir_all(dir.join("pyrewrite")).unwrap();
+        std::fs::write(dir.join("pyrewrite/target.json"), "{}").unwrap();
+        dir
+    })
+    .clone()
+}
+
+/// `pyrewrite explain ARGS` with the default profile `{}` and no
+/// `$PYREWRITE_TARGET`.
 fn explain(args: &[&str]) -> Output {
     Command::new(pyrewrite())
         .arg("explain")
         .args(args)
         .env_remove("PYREWRITE_TARGET")
+        .env("XDG_CONFIG_HOME", config_home_with_default_profile())
         .output()
         .unwrap()
 }
@@ -124,6 +142,7 @@ fn target_profile_changes_the_rewrite() {
         .args(["explain", "--json", "--target"])
         .arg(&profile)
         .args(["--", "gcc", "-I/usr/include/python3.11", "-c", "x.c"])
+        .env("XDG_CONFIG_HOME", config_home_with_default_profile())
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -139,15 +158,102 @@ fn target_profile_changes_the_rewrite() {
     assert_eq!(argv.last(), Some(&"-fPIC"), "{argv:?}");
     assert!(argv.contains(&"-Os"));
 
-    // The same profile through $PYREWRITE_TARGET.
+    // The same profile through $PYREWRITE_TARGET: it wins over the default.
     let out = Command::new(pyrewrite())
         .args(["explain", "--json", "--", "gcc", "-c", "x.c"])
         .env("PYREWRITE_TARGET", &profile)
+        .env("XDG_CONFIG_HOME", config_home_with_default_profile())
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["argv"][0], "/opt/emsdk/upstream/emscripten/emcc");
+
+    // --target wins over $PYREWRITE_TARGET.
+    let other = temp_file("other.json", r#"{"emcc": "/other/emcc"}"#);
+    let out = Command::new(pyrewrite())
+        .args(["explain", "--json", "--target"])
+        .arg(&other)
+        .args(["--", "gcc", "-c", "x.c"])
+        .env("PYREWRITE_TARGET", &profile)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["argv"][0], "/other/emcc");
     let _ = std::fs::remove_file(profile);
+    let _ = std::fs::remove_file(other);
+}
+
+#[test]
+fn the_default_profile_is_found_without_target_or_variable() {
+    let home = config_home_with_default_profile().join("home");
+    let config = home.join(".config/pyrewrite");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("target.json"),
+        r#"{"emcc": "/home-default/emcc"}"#,
+    )
+    .unwrap();
+    let explain_with = |xdg: Option<&Path>| {
+        let mut c = Command::new(pyrewrite());
+        c.args(["explain", "--json", "--", "gcc", "-c", "x.c"])
+            .env_remove("PYREWRITE_TARGET")
+            .env("HOME", &home);
+        match xdg {
+            Some(x) => c.env("XDG_CONFIG_HOME", x),
+            None => c.env_remove("XDG_CONFIG_HOME"),
+        };
+        let out = c.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    // No XDG_CONFIG_HOME: ~/.config/pyrewrite/target.json.
+    assert_eq!(explain_with(None)["argv"][0], "/home-default/emcc");
+    // XDG_CONFIG_HOME wins over HOME.
+    let xdg = config_home_with_default_profile();
+    assert_eq!(explain_with(Some(&xdg))["argv"][0], "emcc");
+}
+
+#[test]
+fn without_any_profile_a_compiler_call_is_refused_as_the_preload_does() {
+    let empty =
+        std::env::temp_dir().join(format!("pyrewrite-explain-{}-empty", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(pyrewrite())
+            .arg("explain")
+            .args(args)
+            .env_remove("PYREWRITE_TARGET")
+            .env("XDG_CONFIG_HOME", &empty)
+            .output()
+            .unwrap()
+    };
+    let expected = format!(
+        "no target profile: {}/pyrewrite/target.json does not exist",
+        empty.display()
+    );
+    let out = run(&["--json", "--", "gcc", "-c", "x.c"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["action"], "refuse");
+    assert_eq!(v["exit_code"], 1);
+    let reason = v["reason"].as_str().unwrap();
+    assert!(reason.starts_with("pyrewrite: error: "), "{reason}");
+    assert!(reason.contains(&expected), "{reason}");
+    assert!(
+        reason.contains("make it with `pyrewrite target from-pyodide PYODIDE_DIR`"),
+        "{reason}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&expected));
+    // Not a compiler: it runs, profile or not (and the missing one is said).
+    let out = run(&["--json", "--", "python3", "setup.py"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["action"], "passthrough");
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&expected));
 }
 
 #[test]
@@ -172,14 +278,17 @@ fn bad_target_files_are_named_with_the_field() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(bad.to_str().unwrap()), "{err}");
     assert!(err.contains("field `cflag`"), "{err}");
-    assert!(out.stdout.is_empty());
+    // What the preload would do with it: refuse the compile, same words.
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("action: refuse\ntool:   cc\n"), "{text}");
+    assert!(text.contains("field `cflag`"), "{text}");
     let _ = std::fs::remove_file(&bad);
 
     let out = explain(&["--target", "/nonexistent/target.json", "--", "gcc"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("/nonexistent/target.json") && err.contains("No such file"),
+        err.contains("/nonexistent/target.json does not exist (from --target)"),
         "{err}"
     );
 }
@@ -199,6 +308,7 @@ fn explain_in_cache(args: &[&str], cache: &str) -> String {
         .arg("--")
         .args(args)
         .env_remove("PYREWRITE_TARGET")
+        .env("XDG_CONFIG_HOME", config_home_with_default_profile())
         .env("XDG_CACHE_HOME", cache)
         .output()
         .unwrap();

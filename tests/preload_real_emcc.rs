@@ -1,5 +1,6 @@
 //! The real Debian emcc driven through the preload: `gcc -c x.c -o x.o` with
-//! the default target profile yields a wasm object, and emcc's own children
+//! the user's default target profile (`$XDG_CONFIG_HOME/pyrewrite/target.json`,
+//! no `PYREWRITE_TARGET`) yields a wasm object, and emcc's own children
 //! (clang, node, python) run without the preload.
 
 mod common;
@@ -15,6 +16,8 @@ fn gcc_becomes_real_emcc_and_produces_wasm() {
     let dir = scratch("real-emcc");
     std::fs::copy(fixture("hello.c"), dir.join("hello.c")).unwrap();
     let s = Session::new(&dir, None);
+    // The default profile; its emcc ("emcc") is looked up on PATH.
+    s.write_default_profile("{}");
     let out = run(s.command("sh").arg("-c").arg("gcc -c hello.c -o hello.o"));
     assert_ok(&out, "gcc -c under the preload with real emcc");
     let obj = std::fs::read(dir.join("hello.o")).unwrap();

@@ -199,7 +199,9 @@ fn broken_target_profile_refuses_compiles_but_not_other_programs() {
         assert_eq!(out.status.code(), Some(1), "{f}: {out:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
-            err.contains("pyrewrite: target profile") && err.contains(bad.to_str().unwrap()),
+            err.contains("pyrewrite: error: target profile")
+                && err.contains(bad.to_str().unwrap())
+                && err.contains("pyrewrite target from-pyodide"),
             "{f}: names the file and the problem: {err}"
         );
         assert!(!dir.join("x.o").exists(), "nothing compiled natively");

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{driver, read_json, read_json_lines, run_in, stderr_of, TempDir};
+use common::{driver, empty_config_home, read_json, read_json_lines, run_in, stderr_of, TempDir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -218,8 +218,19 @@ fn run_without_a_readable_target_names_the_file_and_the_next_step() {
     );
     assert_eq!(out.status.code(), Some(2));
     let err = stderr_of(&out);
-    assert!(err.contains(".pyrewrite/target.json"), "{err}");
-    assert!(err.contains("pyrewrite target from-pyodide"), "{err}");
+    // The default profile, under the (empty) XDG_CONFIG_HOME `driver()` sets.
+    let default = empty_config_home().join("pyrewrite/target.json");
+    assert!(
+        err.contains(&format!(
+            "no target profile: {} does not exist",
+            default.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("make it with `pyrewrite target from-pyodide PYODIDE_DIR`"),
+        "{err}"
+    );
     assert!(!s.path().join(".pyrewrite/events.jsonl").exists());
 }
 

@@ -12,8 +12,8 @@
 //! | `exit_code` | `null` | `null` | the exit status | the exit status |
 //! | `reason` | one line | one line | one line | the message printed on stderr |
 
-use anyhow::{bail, Context};
-use pyrewrite_rules::{explain, Decision, Explanation, Target, Tool};
+use pyrewrite_rules::profile::ProfileError;
+use pyrewrite_rules::{classify_command, explain, Decision, Explanation, Target, Tool};
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
@@ -30,7 +30,8 @@ use std::process::ExitCode;
     the current directory; nothing is written or run. For a rewrite, `env:` lines show the \
     profile's variables as the command would get them (composed with this shell's values). \
     `explain` exits 0 whatever the decision, \
-    2 on a bad profile.\n\n\
+    2 when the profile is missing or broken: then it shows what the preload does (a compiler \
+    call refused with the same message, anything else run unchanged).\n\n\
     --json keys: action (passthrough|rewrite|answer|refuse); argv (what would run: the input \
     for passthrough, [] for answer/refuse); stdout and exit_code (set for answer and refuse, \
     null otherwise); reason.\n\n\
@@ -40,7 +41,8 @@ use std::process::ExitCode;
     pyrewrite explain --target target.json -- g++ -fopenmp -c y.cpp"
 )]
 pub struct Args {
-    /// Target profile (JSON). Default: $PYREWRITE_TARGET if set, else the built-in defaults.
+    /// Target profile (JSON). Default: $PYREWRITE_TARGET if set, else the user's default
+    /// profile ($XDG_CONFIG_HOME/pyrewrite/target.json or ~/.config/pyrewrite/target.json).
     #[arg(long, value_name = "FILE")]
     pub target: Option<PathBuf>,
     /// Print exactly one JSON object: {"action", "argv", "stdout", "exit_code", "reason"}.
@@ -52,48 +54,57 @@ pub struct Args {
 }
 
 pub fn main(args: Args) -> anyhow::Result<ExitCode> {
-    let mut target = load_target(args.target.as_deref())?;
-    // Where the preload would write meson cross files and CMake toolchains.
-    let var = |n: &str| std::env::var_os(n).map(OsString::into_vec);
-    // SAFETY: getuid cannot fail.
-    let uid = unsafe { libc::getuid() };
-    target.generated_dir = pyrewrite_rules::generated_dir(
-        var("XDG_CACHE_HOME").as_deref(),
-        var("HOME").as_deref(),
-        uid,
-    );
     let argv: Vec<Vec<u8>> = args.argv.into_iter().map(OsString::into_vec).collect();
     let argv_refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-    let read_file = |p: &[u8]| std::fs::read(Path::new(std::ffi::OsStr::from_bytes(p))).ok();
-    let e = explain(&argv[0], &argv_refs, &target, &read_file);
+    let (e, env, code) = match crate::profile::load(args.target.as_deref()) {
+        Ok(profile) => {
+            let target = profile.target;
+            let read_file =
+                |p: &[u8]| std::fs::read(Path::new(std::ffi::OsStr::from_bytes(p))).ok();
+            let e = explain(&argv[0], &argv_refs, &target, &read_file);
+            (e, rewritten_env(&target), ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            // What the preload does without a usable profile: a compiler
+            // call is refused with this message, anything else runs.
+            eprintln!("pyrewrite: error: {err}");
+            (
+                without_profile(&argv_refs, &err),
+                Vec::new(),
+                ExitCode::from(2),
+            )
+        }
+    };
     if args.json {
         println!("{}", to_json(&e, &argv));
     } else {
-        print!("{}", to_human(&e, &rewritten_env(&target)));
+        print!("{}", to_human(&e, &env));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }
 
-/// The profile from `--target`, else `$PYREWRITE_TARGET`, else the defaults.
-fn load_target(explicit: Option<&Path>) -> anyhow::Result<Target> {
-    let from_env = std::env::var_os(pyrewrite_protocol::env::TARGET)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
-    let Some(path) = explicit.map(Path::to_path_buf).or(from_env) else {
-        return Ok(Target::default());
-    };
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!(
-            "cannot read target profile {}; check the path (pyrewrite target creates one)",
-            path.display()
-        )
-    })?;
-    match Target::from_json(&text) {
-        Ok(t) => Ok(t),
-        Err(e) => bail!(
-            "target profile {} is not valid: {e}; fix it or regenerate it with `pyrewrite target`",
-            path.display()
-        ),
+/// The preload's decision when the profile cannot be loaded: a recognised
+/// tool is refused (exit 1) with the loader's message, the rest passes through.
+fn without_profile(argv: &[&[u8]], err: &ProfileError) -> Explanation {
+    let path = argv.first().copied().unwrap_or_default();
+    match classify_command(path, argv.first().copied(), argv.get(1).copied()) {
+        Some(tool) => {
+            let message = format!("pyrewrite: error: {err}");
+            Explanation {
+                decision: Decision::Refuse {
+                    tool,
+                    message: message.clone(),
+                    exit_code: 1,
+                },
+                reason: message,
+                notes: Vec::new(),
+            }
+        }
+        None => Explanation {
+            decision: Decision::Passthrough,
+            reason: "not a compiler or binutil: runs unchanged (no profile needed)".into(),
+            notes: Vec::new(),
+        },
     }
 }
 

@@ -4,7 +4,9 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod check;
 mod explain;
+mod profile;
 mod retag;
 mod session;
 mod target_cmd;
@@ -42,6 +44,8 @@ enum Command {
     Events(session::EventsCommand),
     /// Check a wasm wheel's imports against a Pyodide runtime.
     Verify(verify::Args),
+    /// Install wasm wheels into a real Pyodide (node, offline) and import every extension module.
+    Check(check::Args),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +58,7 @@ fn main() -> ExitCode {
         Command::Target(c) => target_cmd::main(c),
         Command::Events(c) => session::events(c),
         Command::Verify(a) => verify::main(a),
+        Command::Check(a) => check::main(a),
     };
     match result {
         Ok(code) => code,

@@ -2,8 +2,7 @@
 //! is in [`crate::wheel`]; this module is the command line around it.
 
 use crate::wheel::{self, Outcome, Provenance, RetagReport};
-use anyhow::{Context, Result};
-use pyrewrite_rules::Target;
+use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -42,8 +41,9 @@ pub struct Args {
     #[arg(required = true, value_name = "WHEEL")]
     pub wheels: Vec<PathBuf>,
     /// Target profile (JSON, see `pyrewrite target`); gives the platform tag
-    /// and extension suffix. Default: the built-in Pyodide 0.23 profile
-    /// (emscripten_3_1_32_wasm32, .cpython-311-wasm32-emscripten.so).
+    /// and extension suffix. Default: $PYREWRITE_TARGET, else the user's
+    /// default profile ($XDG_CONFIG_HOME/pyrewrite/target.json or
+    /// ~/.config/pyrewrite/target.json).
     #[arg(long, value_name = "FILE")]
     pub target: Option<PathBuf>,
     /// Platform tag to use instead of the profile's, e.g.
@@ -72,7 +72,7 @@ pub struct Args {
 }
 
 pub fn main(args: Args) -> Result<ExitCode> {
-    let mut target = load_target(args.target.as_deref())?;
+    let mut target = crate::profile::load(args.target.as_deref())?.target;
     if let Some(tag) = &args.platform_tag {
         target.platform_tag = tag.clone();
     }
@@ -128,16 +128,6 @@ pub fn main(args: Args) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn load_target(path: Option<&Path>) -> Result<Target> {
-    let Some(path) = path else {
-        return Ok(Target::default());
-    };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read target profile {}", path.display()))?;
-    Target::from_json(&text)
-        .with_context(|| format!("target profile {} is not valid", path.display()))
 }
 
 fn print_report(r: &RetagReport) {

@@ -53,9 +53,11 @@ pub enum Command {
         /// Where the generated include dir is kept (default: the output's directory).
         #[arg(long, value_name = "DIR")]
         cache_dir: Option<PathBuf>,
-        /// The target profile to write (JSON).
+        /// The target profile to write (JSON) [default: the user's default profile,
+        /// $XDG_CONFIG_HOME/pyrewrite/target.json or ~/.config/pyrewrite/target.json,
+        /// which every command reads when neither --target nor $PYREWRITE_TARGET names one].
         #[arg(short, long, value_name = "FILE")]
-        output: PathBuf,
+        output: Option<PathBuf>,
     },
 }
 
@@ -68,7 +70,14 @@ pub fn main(c: Command) -> Result<ExitCode> {
             cache_dir,
             output,
         } => {
-            let output = std::path::absolute(&output)?;
+            let default = output.is_none();
+            let output = match output {
+                Some(o) => std::path::absolute(&o)?,
+                None => crate::profile::default_path().context(
+                    "no default profile location: neither XDG_CONFIG_HOME nor HOME is set \
+                     (absolute); pass -o FILE and set PYREWRITE_TARGET=FILE",
+                )?,
+            };
             let cache = match cache_dir {
                 Some(d) => std::path::absolute(d)?,
                 None => output.parent().unwrap_or(Path::new("/")).to_path_buf(),
@@ -87,6 +96,13 @@ pub fn main(c: Command) -> Result<ExitCode> {
                 target.platform_tag,
                 target.ext_suffix
             );
+            if default {
+                eprintln!(
+                    "pyrewrite: this is the default profile: run, trace, explain, retag, verify, \
+                     check and libpyrewrite.so use it when neither --target nor {} names another",
+                    pyrewrite_protocol::env::TARGET
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -182,6 +198,23 @@ fn from_pyodide(
         platform_tag: dist.platform_tag,
         ext_suffix,
         ..Target::default()
+    })
+}
+
+/// The wheel tags a Pyodide distribution accepts, read as `from-pyodide`
+/// reads them (`pyrewrite check` compares wheels with them).
+pub struct RuntimeTags {
+    /// e.g. `emscripten_3_1_32_wasm32`.
+    pub platform_tag: String,
+    /// Full CPython version, e.g. `3.11.2`.
+    pub python: String,
+}
+
+pub fn runtime_tags(dir: &Path) -> Result<RuntimeTags> {
+    let d = dist::read(dir)?;
+    Ok(RuntimeTags {
+        platform_tag: d.platform_tag,
+        python: d.python_full_version,
     })
 }
 

@@ -7,9 +7,25 @@ use fixtures::*;
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// A `$XDG_CONFIG_HOME` whose default profile is `{}` (the Pyodide 0.23
+/// defaults: emscripten_3_1_32_wasm32, .cpython-311-wasm32-emscripten.so).
+fn config_home() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("pyrewrite")).unwrap();
+        std::fs::write(dir.path().join("pyrewrite/target.json"), "{}").unwrap();
+        dir
+    })
+    .path()
+}
+
+/// `pyrewrite ARGS` with the default profile of [`config_home`].
 fn pyrewrite(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pyrewrite"))
         .args(args)
+        .env_remove("PYREWRITE_TARGET")
+        .env("XDG_CONFIG_HOME", config_home())
         .output()
         .expect("run pyrewrite")
 }
@@ -129,7 +145,10 @@ fn bad_options_are_explained() {
     std::fs::write(&profile, "{not json").unwrap();
     let r = pyrewrite(&["retag", s(&input), "--target", s(&profile)]);
     assert_eq!(r.status.code(), Some(2));
-    assert!(text(&r.stderr).contains(&format!("target profile {} is not valid", s(&profile))));
+    assert!(text(&r.stderr).contains(&format!(
+        "target profile {} (from --target) is not valid",
+        s(&profile)
+    )));
 
     let r = pyrewrite(&["retag", "/nonexistent/x-1.0-py3-none-any.whl"]);
     assert_eq!(r.status.code(), Some(2));
@@ -282,4 +301,44 @@ fn a_target_profile_with_a_bad_suffix_is_refused() {
         "{}",
         text(&r.stderr)
     );
+}
+
+#[test]
+fn without_a_profile_retag_says_which_file_and_how_to_make_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = native_tagged_wheel(dir.path(), side_module());
+    let empty = dir.path().join("xdg");
+    let r = Command::new(env!("CARGO_BIN_EXE_pyrewrite"))
+        .args(["retag", s(&input)])
+        .env_remove("PYREWRITE_TARGET")
+        .env("XDG_CONFIG_HOME", &empty)
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    let err = text(&r.stderr);
+    assert!(
+        err.contains(&format!(
+            "no target profile: {}/pyrewrite/target.json does not exist",
+            s(&empty)
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("pyrewrite target from-pyodide PYODIDE_DIR"),
+        "{err}"
+    );
+    // $PYREWRITE_TARGET is read before the default.
+    let profile = dir.path().join("env.json");
+    std::fs::write(&profile, r#"{"platform_tag": "pyodide_2024_0_wasm32"}"#).unwrap();
+    let r = Command::new(env!("CARGO_BIN_EXE_pyrewrite"))
+        .args(["retag", s(&input)])
+        .env("PYREWRITE_TARGET", &profile)
+        .env("XDG_CONFIG_HOME", &empty)
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
+    assert!(dir
+        .path()
+        .join("demo-1.0-cp311-cp311-pyodide_2024_0_wasm32.whl")
+        .is_file());
 }

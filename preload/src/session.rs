@@ -11,7 +11,7 @@ use core::cell::UnsafeCell;
 use core::ffi::CStr;
 use core::sync::atomic::{AtomicBool, Ordering};
 use pyrewrite_protocol::env;
-use pyrewrite_rules::Target;
+use pyrewrite_rules::{profile, Target};
 
 use libc::c_char;
 
@@ -169,23 +169,42 @@ fn own_path() -> Option<&'static [u8]> {
     (name.first() == Some(&b'/')).then_some(name)
 }
 
-/// Why a compiler call cannot be rewritten: the profile is unreadable.
+/// Why a compiler call cannot be rewritten: no usable profile. The message
+/// (prefixed `pyrewrite: error: `) names the file and the next step.
 pub struct TargetError(pub String);
 
-/// The target profile: `PYREWRITE_TARGET` if set, else the built-in default.
+/// The target profile, found by the one lookup order of
+/// [`pyrewrite_rules::profile`]: `PYREWRITE_TARGET`, else the user's default
+/// profile (`$XDG_CONFIG_HOME/pyrewrite/target.json`, else
+/// `$HOME/.config/pyrewrite/target.json`); there is no built-in one.
 /// Read on every compiler call (no cache: a cache would need a lock or leave
 /// allocations behind in a vfork parent); a compile dwarfs the cost.
 pub fn load_target(session: &Session) -> Result<Target, TargetError> {
-    let mut target = read_target(session)?;
     // SAFETY: getenv reads environ; getuid is a plain syscall.
-    let (xdg, home, uid) = unsafe {
+    let (xdg_config, xdg_cache, home, uid) = unsafe {
         (
+            env_value(c"XDG_CONFIG_HOME"),
             env_value(c"XDG_CACHE_HOME"),
             env_value(c"HOME"),
             libc::getuid(),
         )
     };
-    target.generated_dir = pyrewrite_rules::generated_dir(xdg, home, uid);
+    let lookup = profile::Env {
+        target: session.target.map(CStr::to_bytes),
+        xdg_config_home: xdg_config,
+        home,
+    };
+    let fail = |e: profile::ProfileError| TargetError(format!("pyrewrite: error: {e}"));
+    let location = profile::locate(None, "--target", &lookup).map_err(fail)?;
+    let contents = crate::file::read(&location.path).map_err(|e| {
+        if e.0 == libc::ENOENT {
+            profile::ReadError::NotFound
+        } else {
+            profile::ReadError::Other(e.describe())
+        }
+    });
+    let mut target = location.load(contents).map_err(fail)?;
+    target.generated_dir = pyrewrite_rules::generated_dir(xdg_cache, home, uid);
     Ok(target)
 }
 
@@ -197,35 +216,4 @@ pub unsafe fn env_value(name: &CStr) -> Option<&'static [u8]> {
     let p = unsafe { libc::getenv(name.as_ptr()) };
     // SAFETY: environment strings outlive the call.
     (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_bytes())
-}
-
-fn read_target(session: &Session) -> Result<Target, TargetError> {
-    let Some(path) = session.target else {
-        return Ok(Target::default());
-    };
-    let shown = path.to_string_lossy();
-    let bytes = crate::file::read(path.to_bytes()).map_err(|e| {
-        TargetError(format!(
-            "pyrewrite: cannot read target profile {shown} (from {}): {}; \
-             fix the path or unset {}",
-            env::TARGET,
-            e.describe(),
-            env::TARGET
-        ))
-    })?;
-    let text = String::from_utf8(bytes).map_err(|_| {
-        TargetError(format!(
-            "pyrewrite: cannot read target profile {shown} (from {}): stream did not \
-             contain valid UTF-8; fix the path or unset {}",
-            env::TARGET,
-            env::TARGET
-        ))
-    })?;
-    Target::from_json(&text).map_err(|e| {
-        TargetError(format!(
-            "pyrewrite: target profile {shown} is not valid: {e}; \
-             regenerate it (pyrewrite target) or unset {}",
-            env::TARGET
-        ))
-    })
 }

@@ -17,6 +17,7 @@
 //! | `build_system` | `meson setup` / `cmake` configure → cross builds for wasm32 |
 //! | [`response_file`] | `@file` reading, writing and naming |
 //! | [`target`] | the target profile |
+//! | [`profile`] | where the profile is (flag, `$PYREWRITE_TARGET`, the user's default) and loading it: one loader for the preload and the driver |
 //!
 //! The per-tool rules (`ar`, `ranlib`, `strip`) live here:
 //!
@@ -57,6 +58,7 @@ mod flags;
 mod ld;
 mod linker;
 mod prelude;
+pub mod profile;
 pub mod response_file;
 pub mod target;
 pub mod tool;

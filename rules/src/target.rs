@@ -1,6 +1,7 @@
 //! The target profile: everything the rules need to know about the wasm32
-//! platform a build is retargeted to. Stored as JSON (`target.json`); every
-//! field is optional and falls back to the default below.
+//! platform a build is retargeted to. Stored as JSON (`target.json`, found and read by
+//! [`crate::profile`]); every field is optional and falls back to the default
+//! below.
 //!
 //! | field | default | why |
 //! |---|---|---|
@@ -18,8 +19,7 @@
 //! | `ldflags` | `-O2 -g0` | appended on every link |
 //! | `cxx_ldflags` | `-fexceptions` | appended on C++ links (em++, or `-lstdc++`): exception catching must be on at link too |
 //! | `pyodide_dir` | none | Pyodide distribution the wheels will be loaded into (npm package dir with `pyodide.asm.wasm`; relative to the profile file); `pyrewrite verify` checks wheels against it |
-//! | `node` | `node` | the JavaScript engine that runs wasm programs the build compiles and runs (meson's `exe_wrapper`, CMake's `CMAKE_CROSSCOMPILING_EMULATOR`) |
-//! | `node` | `node` | the JavaScript engine that runs the wasm programs a build compiles and runs (meson's `exe_wrapper`, CMake's `CMAKE_CROSSCOMPILING_EMULATOR`) |
+//! | `node` | `node` | the JavaScript engine that runs the wasm programs a build compiles and runs (meson's `exe_wrapper`, CMake's `CMAKE_CROSSCOMPILING_EMULATOR`) and `pyrewrite check`'s Pyodide |
 //! | `env` | `{}` | variables set in the environment of every **rewritten** command only (the emcc the preload runs), never in the build's other processes; a name ending in `PATH` is a `:` list: the profile's value comes first, the caller's value is kept after it (see [`Target::env_value`]) |
 //!
 //! Program names without a `/` are looked up when the profile is loaded by

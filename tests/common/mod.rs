@@ -165,6 +165,9 @@ pub struct Session {
     pub target: Option<PathBuf>,
     pub mode: Option<&'static str>,
     pub extra_preload: Option<String>,
+    /// `$XDG_CONFIG_HOME` of the session (`dir/xdg-config`, empty unless a
+    /// test writes a default profile there): never the user's real one.
+    pub config_home: PathBuf,
 }
 
 impl Session {
@@ -176,7 +179,14 @@ impl Session {
             target,
             mode: None,
             extra_preload: None,
+            config_home: dir.join("xdg-config"),
         }
+    }
+
+    /// Writes `json` as the session's default profile
+    /// (`$XDG_CONFIG_HOME/pyrewrite/target.json`) and returns its path.
+    pub fn write_default_profile(&self, json: &str) -> PathBuf {
+        write_default_profile(&self.config_home, json)
     }
 
     /// `program` set up to run inside the session, in `self.dir`.
@@ -192,6 +202,7 @@ impl Session {
         c.env(env::EVENTS, &self.events);
         c.env_remove(env::SOCKET);
         c.env_remove(env::DEBUG);
+        c.env("XDG_CONFIG_HOME", &self.config_home);
         match &self.target {
             Some(t) => c.env(env::TARGET, t),
             None => c.env_remove(env::TARGET),
@@ -254,9 +265,29 @@ pub fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 
-/// `pyrewrite` (the built driver) as a command to configure.
+/// `pyrewrite` (the built driver) as a command to configure. Its
+/// `$XDG_CONFIG_HOME` is an empty scratch dir, so the user's real default
+/// profile never takes part in a test (set it again to test the default).
 pub fn driver() -> Command {
-    Command::new(driver_bin())
+    let mut c = Command::new(driver_bin());
+    c.env("XDG_CONFIG_HOME", empty_config_home());
+    c
+}
+
+/// A `$XDG_CONFIG_HOME` holding no profile (shared, never written to).
+pub fn empty_config_home() -> PathBuf {
+    let dir = artifact_dir().join("test-scratch/xdg-config-empty");
+    std::fs::create_dir_all(&dir).expect("create empty config home");
+    dir
+}
+
+/// Writes `json` as the default profile under `config_home`
+/// (`config_home/pyrewrite/target.json`) and returns its path.
+pub fn write_default_profile(config_home: &Path, json: &str) -> PathBuf {
+    let p = config_home.join("pyrewrite/target.json");
+    std::fs::create_dir_all(p.parent().unwrap()).expect("create config dir");
+    std::fs::write(&p, json).expect("write default profile");
+    p
 }
 
 /// The libpyrewrite.so session tests preload: `$PYREWRITE_PRELOAD` (to test

@@ -24,11 +24,12 @@ mod step;
 mod verify_step;
 mod wheel_adapter;
 
+pub use fsutil::PrivateDir;
+
 use anyhow::Context;
 use collector::{Collector, Incoming};
 use compdb::Commands;
 use pyrewrite_protocol::env;
-use pyrewrite_rules::Target;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -37,9 +38,12 @@ use std::process::ExitCode;
 /// assembled (distinct from the build's own failures and from 2, a driver error).
 pub const EXIT_ASSEMBLY_FAILED: u8 = 3;
 
+/// Exit status of `run --check` when a module of the wheels does not import
+/// in the profile's Pyodide.
+pub const EXIT_CHECK_FAILED: u8 = 6;
+
 const DEFAULT_EVENTS: &str = ".pyrewrite/events.jsonl";
 const DEFAULT_COMPDB: &str = ".pyrewrite/compile_commands.json";
-const DEFAULT_TARGET: &str = ".pyrewrite/target.json";
 
 const RUN_AFTER_HELP: &str = "\
 Wheels: after a successful build, every *.whl that is new or changed in the working \
@@ -58,13 +62,22 @@ Verify: when the target profile names a Pyodide (\"pyodide_dir\"), the wasm whee
 then checked against it like `pyrewrite verify WHEEL --against PROFILE` (imports nobody \
 provides, signature mismatches, time_t layout changes); --no-verify skips it.
 
+Check: with --check, the wasm wheels are then installed into the profile's Pyodide \
+under node (offline) and every extension module is imported, like `pyrewrite check \
+WHEEL`.
+
+Profile: --target, else $PYREWRITE_TARGET, else the user's default profile \
+($XDG_CONFIG_HOME/pyrewrite/target.json, else ~/.config/pyrewrite/target.json, which \
+`pyrewrite target from-pyodide DIR` writes without -o).
+
 Exit status: the build's status (128+N if it was killed by signal N); 3 if the build \
 succeeded but a wheel could not be assembled; 5 if the wheels lack extension modules \
 the build tried to make (pure-Python fallback; not with --allow-pure); 4 if the wheels \
 were written but verify found errors (they will fail to load or to run), or warnings \
-with --strict; 2 if pyrewrite itself failed (including a \"pyodide_dir\" that holds \
-no Pyodide). A failed build is never assembled; after that 3, then 5, then verify's \
-status: the first that applies wins.
+with --strict; 6 if --check found a module that does not import; 2 if pyrewrite \
+itself failed (no profile, a \"pyodide_dir\" that holds no Pyodide, no node for \
+--check). A failed build is never assembled; after that 3, then 5, then 4, then 6: \
+the first that applies wins.
 
 Example: pyrewrite run --target target.json -- pip wheel . --no-deps -w dist";
 
@@ -97,12 +110,14 @@ pub struct SessionArgs {
 /// Exit status: the build's own status (128+N if it was killed by signal N);
 /// 3 if the build succeeded but a wheel could not be assembled; 5 if the
 /// wheels lack extension modules the build tried to make (not with
-/// --allow-pure); 4 if verify found errors (warnings too with --strict); 2 if
-/// pyrewrite itself failed (no preload, unreadable target, ...).
+/// --allow-pure); 4 if verify found errors (warnings too with --strict); 6 if
+/// --check found a module that does not import; 2 if pyrewrite itself failed
+/// (no preload, no target profile, ...).
 #[derive(clap::Args)]
 #[command(after_help = RUN_AFTER_HELP)]
 pub struct RunArgs {
-    /// Target profile (JSON) [default: $PYREWRITE_TARGET, else .pyrewrite/target.json]
+    /// Target profile (JSON) [default: $PYREWRITE_TARGET, else the user's default profile
+    /// $XDG_CONFIG_HOME/pyrewrite/target.json or ~/.config/pyrewrite/target.json]
     #[arg(long, value_name = "FILE")]
     pub target: Option<PathBuf>,
     /// Write the wasm wheels here [default: next to each wheel the build wrote];
@@ -115,6 +130,11 @@ pub struct RunArgs {
     /// Do not check the wasm wheels against the target's Pyodide (wins over --strict)
     #[arg(long)]
     pub no_verify: bool,
+    /// After verify, install the wasm wheels into the profile's Pyodide (node,
+    /// offline) and import every extension module, like `pyrewrite check`;
+    /// a failure is exit 6
+    #[arg(long)]
+    pub check: bool,
     /// Accept wheels without the extension modules the build tried to make
     /// (a pure-Python fallback after a failed compile): a warning, not exit 5
     #[arg(long)]
@@ -131,6 +151,11 @@ pub struct RunArgs {
 #[derive(clap::Args)]
 #[command(after_help = TRACE_AFTER_HELP)]
 pub struct TraceArgs {
+    /// The target profile `run` would use [default: as `run`]. Trace rewrites
+    /// nothing: the profile is only named in the summary (a missing or broken
+    /// one is a warning there, an error only when given with --target)
+    #[arg(long, value_name = "FILE")]
+    pub target: Option<PathBuf>,
     /// Record every exec, not only compilers and binutils
     #[arg(long)]
     pub all: bool,
@@ -151,15 +176,15 @@ pub enum EventsCommand {
 }
 
 pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
-    let target_file = resolve_target_file(a.target.as_deref());
-    let target = read_target(&target_file)?;
+    let mut profile = crate::profile::load(a.target.as_deref())?;
+    profile.path = absolute(&profile.path)?;
+    let target = &profile.target;
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let dirs = assemble::wheel_dirs(&cwd, &a.cmd, a.out.as_deref());
     let source_roots = completeness::source_roots(&cwd, &a.cmd);
     let before = assemble::snapshot(&dirs);
-    let target_file = absolute(&target_file)?;
     let mode = Mode::Run {
-        target_file: target_file.clone(),
+        target_file: profile.path.clone(),
     };
     let outcome = run_session(&mode, &a.session, &a.cmd, true)?;
     let mut summary = outcome.summary;
@@ -167,7 +192,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     if code == 0 {
         let wheels = assemble::new_wheels(&before, &assemble::snapshot(&dirs));
         let log = outcome.log_written.then_some(a.session.events.as_path());
-        let assembled = assemble::assemble(&wheels, &target, a.out.as_deref(), log);
+        let assembled = assemble::assemble(&wheels, target, a.out.as_deref(), log);
         summary.wheels = assembled.lines;
         for e in &assembled.failed {
             eprintln!("pyrewrite: error: wheel assembly: {e:#}");
@@ -189,7 +214,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
             let verdict =
                 completeness::judge(&outcome.attempts, &infos, &target.ext_suffix, &source_roots);
             if let Some(v) = verdict {
-                eprint!("{}", v.report(&target, a.allow_pure));
+                eprint!("{}", v.report(target, a.allow_pure));
                 summary.extensions = Some(if a.allow_pure {
                     format!("{} (accepted: --allow-pure)", v.headline())
                 } else {
@@ -204,8 +229,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         // the earlier failure keeps its status.
         let verified = verify_step::verify_after_assembly(&verify_step::VerifyRequest {
             wheels: &assembled.wasm_wheels,
-            target: &target,
-            target_file: &target_file,
+            profile: &profile,
             skip: a.no_verify,
             strict: a.strict,
             quiet: a.session.quiet,
@@ -214,6 +238,14 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         if code == 0 {
             code = verified.exit_code;
         }
+        if a.check {
+            let (verdict, status) =
+                check_after_build(&assembled.wasm_wheels, &profile, a.session.quiet);
+            summary.check = verdict;
+            if code == 0 {
+                code = status;
+            }
+        }
     }
     if !a.session.quiet {
         eprint!("{}", summary.render());
@@ -221,11 +253,79 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(code))
 }
 
+/// `run --check`: install the wasm wheels just written into the profile's
+/// Pyodide and import their extension modules (`pyrewrite check`). Returns
+/// the summary line and the status it asks for (0, [`EXIT_CHECK_FAILED`], or
+/// 2 when it could not run).
+fn check_after_build(
+    wheels: &[PathBuf],
+    profile: &crate::profile::Profile,
+    quiet: bool,
+) -> (Option<String>, u8) {
+    if wheels.is_empty() {
+        return (None, 0);
+    }
+    let req = crate::check::Request {
+        wheels,
+        pyodide: None,
+        profile: Some(profile),
+        node: None,
+        code: None,
+        timeout: std::time::Duration::from_secs(600),
+    };
+    if !quiet {
+        eprintln!(
+            "pyrewrite: check: importing {} wheel(s) in the Pyodide of {}",
+            wheels.len(),
+            profile.path.display()
+        );
+    }
+    match crate::check::check_wheels(&req) {
+        Ok(report) => {
+            if quiet {
+                for w in &report.wheels {
+                    let errors = w
+                        .error
+                        .iter()
+                        .chain(w.modules.iter().flat_map(|m| &m.error));
+                    for e in errors {
+                        eprintln!("pyrewrite: error: check: {}: {e}", w.path);
+                    }
+                }
+            } else {
+                eprint!("{}", report.to_human());
+            }
+            if report.ok {
+                (Some(report.verdict()), 0)
+            } else {
+                let verdict = format!("{} (exit {EXIT_CHECK_FAILED})", report.verdict());
+                (Some(verdict), EXIT_CHECK_FAILED)
+            }
+        }
+        Err(e) => {
+            eprintln!("pyrewrite: error: check: {e:#}");
+            (Some("could not run (see the error above)".into()), 2)
+        }
+    }
+}
+
 pub fn trace(a: TraceArgs) -> anyhow::Result<ExitCode> {
+    // Trace rewrites nothing, but says which profile `run` would use, so a
+    // missing one is found before the real build.
+    let profile_line = match crate::profile::load(a.target.as_deref()) {
+        Ok(p) => format!(
+            "pyrewrite: target profile {} ({}), as `pyrewrite run` would use it\n",
+            p.path.display(),
+            p.source_name()
+        ),
+        Err(e) if a.target.is_some() => return Err(e.into()),
+        Err(e) => format!("pyrewrite: warning: `pyrewrite run` would fail: {e}\n"),
+    };
     let mode = Mode::Trace;
     let outcome = run_session(&mode, &a.session, &a.cmd, a.all)?;
+    // With --quiet nothing about the profile: it is no problem of the trace.
     if !a.session.quiet {
-        eprint!("{}", outcome.summary.render());
+        eprint!("{}{profile_line}", outcome.summary.render());
     }
     Ok(ExitCode::from(outcome.exit_code))
 }
@@ -254,32 +354,6 @@ struct Outcome {
     attempts: completeness::Attempts,
     exit_code: u8,
     log_written: bool,
-}
-
-/// `--target`, else `$PYREWRITE_TARGET`, else `.pyrewrite/target.json`.
-fn resolve_target_file(flag: Option<&Path>) -> PathBuf {
-    flag.map(Path::to_path_buf)
-        .or_else(|| std::env::var_os(env::TARGET).map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_TARGET))
-}
-
-fn read_target(path: &Path) -> anyhow::Result<Target> {
-    let next_step = format!(
-        "create one with `pyrewrite target from-pyodide DIR -o {}` or pass --target FILE",
-        path.display()
-    );
-    let text = std::fs::read_to_string(path).with_context(|| {
-        format!(
-            "cannot read the target profile {}; {next_step}",
-            path.display()
-        )
-    })?;
-    Target::from_json(&text).with_context(|| {
-        format!(
-            "{} is not a valid target profile; {next_step}",
-            path.display()
-        )
-    })
 }
 
 fn absolute(path: &Path) -> anyhow::Result<PathBuf> {

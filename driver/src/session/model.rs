@@ -37,6 +37,8 @@ pub struct Summary {
     /// `run`'s verify verdict on the wheels, one line (none when no wasm
     /// wheel was written).
     pub verify: Option<String>,
+    /// `run --check`'s verdict (none without --check or without wasm wheels).
+    pub check: Option<String>,
     /// `run`'s verdict when the wheels lack extension modules the build
     /// tried to make (none when nothing is missing).
     pub extensions: Option<String>,
@@ -145,6 +147,9 @@ impl Summary {
         }
         if let Some(v) = &self.verify {
             let _ = writeln!(s, "pyrewrite: verify: {v}");
+        }
+        if let Some(c) = &self.check {
+            let _ = writeln!(s, "pyrewrite: check: {c}");
         }
         s
     }

@@ -3,14 +3,13 @@
 //! `crate::verify`, so a wheel that will not load is caught at build time
 //! instead of in the user's browser.
 //!
-//! The runtime is given to verify as the profile FILE itself: verify already
-//! knows how to read a profile (`pyodide_dir` relative to the profile's
-//! directory, its `emcc` as the modules' likely builder), so that logic exists
-//! once.
+//! The runtime is given to verify as the loaded profile: verify already
+//! knows how to use one (`pyodide_dir` relative to the profile's directory,
+//! its `emcc` as the modules' likely builder), so that logic exists once.
 
-use crate::verify::{self, Report, Severity};
-use pyrewrite_rules::Target;
-use std::path::{Path, PathBuf};
+use crate::profile::Profile;
+use crate::verify::{self, Against, Report, Severity};
+use std::path::PathBuf;
 
 /// Exit status of `run` when the build and assembly succeeded but verify
 /// found problems: errors always, warnings with `--strict`.
@@ -20,9 +19,8 @@ pub const EXIT_VERIFY_FAILED: u8 = 4;
 pub struct VerifyRequest<'a> {
     /// The wasm wheels with extension modules that assembly wrote.
     pub wheels: &'a [PathBuf],
-    pub target: &'a Target,
-    /// The profile file `target` was read from (absolute).
-    pub target_file: &'a Path,
+    /// The target profile (its path absolute).
+    pub profile: &'a Profile,
     /// `--no-verify`.
     pub skip: bool,
     /// `--strict`: warnings fail too.
@@ -53,22 +51,24 @@ pub fn verify_after_assembly(req: &VerifyRequest) -> VerifyOutcome {
     if req.skip {
         return done("skipped (--no-verify)".into(), 0);
     }
-    if req.target.pyodide_dir.is_none() {
+    let target_file = &req.profile.path;
+    if req.profile.target.pyodide_dir.is_none() {
         return done(
             format!(
                 "not run: the target profile {} names no Pyodide; set its \"pyodide_dir\" \
                  to check the wheels' imports before anyone loads them",
-                req.target_file.display()
+                target_file.display()
             ),
             0,
         );
     }
-    let report = match verify::verify_wheels(req.wheels, req.target_file, &Default::default()) {
+    let against = Against::Profile(req.profile);
+    let report = match verify::verify_wheels(req.wheels, &against, &Default::default()) {
         Ok(report) => report,
         Err(e) => {
             eprintln!(
                 "pyrewrite: error: verify: {e:#} (fix \"pyodide_dir\" in {} or pass --no-verify)",
-                req.target_file.display()
+                target_file.display()
             );
             return done("could not run (see the error above)".into(), 2);
         }
@@ -79,7 +79,7 @@ pub fn verify_after_assembly(req: &VerifyRequest) -> VerifyOutcome {
         eprintln!(
             "pyrewrite: verify: checking {} wheel(s) against the runtime of {}",
             req.wheels.len(),
-            req.target_file.display()
+            target_file.display()
         );
         eprint!("{}", report.to_human());
     }
@@ -146,12 +146,21 @@ fn findings_only(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pyrewrite_rules::profile::Source;
+    use pyrewrite_rules::Target;
 
-    fn request<'a>(wheels: &'a [PathBuf], target: &'a Target, skip: bool) -> VerifyRequest<'a> {
+    fn profile(target: &Target) -> Profile {
+        Profile {
+            target: target.clone(),
+            path: PathBuf::from("/p/target.json"),
+            source: Source::Flag("--target"),
+        }
+    }
+
+    fn request<'a>(wheels: &'a [PathBuf], profile: &'a Profile, skip: bool) -> VerifyRequest<'a> {
         VerifyRequest {
             wheels,
-            target,
-            target_file: Path::new("/p/target.json"),
+            profile,
             skip,
             strict: false,
             quiet: true,
@@ -164,7 +173,7 @@ mod tests {
             pyodide_dir: Some("/nowhere".into()),
             ..Target::default()
         };
-        let out = verify_after_assembly(&request(&[], &target, false));
+        let out = verify_after_assembly(&request(&[], &profile(&target), false));
         assert_eq!(out.verdict, None);
         assert_eq!(out.exit_code, 0);
     }
@@ -176,11 +185,12 @@ mod tests {
             pyodide_dir: Some("/nowhere".into()),
             ..Target::default()
         };
-        let skipped = verify_after_assembly(&request(&wheels, &with_runtime, true));
+        let skipped = verify_after_assembly(&request(&wheels, &profile(&with_runtime), true));
         assert_eq!(skipped.verdict.as_deref(), Some("skipped (--no-verify)"));
         assert_eq!(skipped.exit_code, 0);
 
-        let no_runtime = verify_after_assembly(&request(&wheels, &Target::default(), false));
+        let no_runtime =
+            verify_after_assembly(&request(&wheels, &profile(&Target::default()), false));
         assert!(no_runtime.verdict.unwrap().contains("\"pyodide_dir\""));
         assert_eq!(no_runtime.exit_code, 0);
     }
@@ -193,7 +203,7 @@ mod tests {
             pyodide_dir: Some("/nowhere".into()),
             ..Target::default()
         };
-        let out = verify_after_assembly(&request(&wheels, &target, false));
+        let out = verify_after_assembly(&request(&wheels, &profile(&target), false));
         assert_eq!(out.exit_code, 2);
         assert!(out.verdict.unwrap().contains("could not run"));
     }

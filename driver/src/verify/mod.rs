@@ -10,8 +10,8 @@
 mod abi;
 mod check;
 mod report;
-mod runtime;
-mod wasm;
+pub mod runtime;
+pub mod wasm;
 mod wheel_so;
 
 pub use report::{Report, Severity};
@@ -36,15 +36,22 @@ finding), 2 usage or I/O error.
 Examples:
   pyrewrite verify dist/pkg-1.0-cp311-cp311-emscripten_3_1_32_wasm32.whl \\
       --against node_modules/pyodide
-  pyrewrite verify app.whl --with libdep.whl --against target.json --json")]
+  pyrewrite verify app.whl --with libdep.whl --against target.json --json
+  pyrewrite verify dist/*.whl        (the runtime named by the target profile)")]
 pub struct Args {
     /// Wheels (or bare .so files) whose extension modules are checked.
     #[arg(required = true, value_name = "WHEEL")]
     pub wheels: Vec<PathBuf>,
     /// Runtime: a Pyodide distribution dir (npm package dir holding
     /// pyodide.asm.wasm), or a target profile JSON whose "pyodide_dir" names one.
-    #[arg(long, value_name = "RUNTIME")]
-    pub against: PathBuf,
+    /// Default: the "pyodide_dir" of the target profile (--target).
+    #[arg(long, value_name = "RUNTIME", conflicts_with = "target")]
+    pub against: Option<PathBuf>,
+    /// Target profile whose "pyodide_dir" is the runtime, when --against is not
+    /// given [default: $PYREWRITE_TARGET, else the user's default profile
+    /// $XDG_CONFIG_HOME/pyrewrite/target.json or ~/.config/pyrewrite/target.json]
+    #[arg(long, value_name = "FILE")]
+    pub target: Option<PathBuf>,
     /// Wheel whose shared libraries are loaded too: its exports count as provided.
     #[arg(long = "with", value_name = "WHEEL")]
     pub with: Vec<PathBuf>,
@@ -75,7 +82,15 @@ pub fn main(args: Args) -> Result<ExitCode> {
         with: args.with,
         module_emscripten: args.module_emscripten,
     };
-    let report = verify_wheels(&args.wheels, &args.against, &opts)?;
+    let profile;
+    let against = match &args.against {
+        Some(path) => Against::Path(path),
+        None => {
+            profile = crate::profile::load(args.target.as_deref())?;
+            Against::Profile(&profile)
+        }
+    };
+    let report = verify_wheels(&args.wheels, &against, &opts)?;
     if args.json {
         println!("{}", report.to_json());
     } else {
@@ -84,11 +99,22 @@ pub fn main(args: Args) -> Result<ExitCode> {
     Ok(ExitCode::from(report.exit_code(args.strict)))
 }
 
+/// The runtime to verify against.
+pub enum Against<'a> {
+    /// `--against`: a Pyodide dist dir or a target profile file.
+    Path(&'a Path),
+    /// A loaded target profile: its `pyodide_dir`.
+    Profile(&'a crate::profile::Profile),
+}
+
 /// Verify `wheels` against `runtime` (a Pyodide dist dir or a target profile).
 /// Errors only for unusable inputs; problems in the wheels are findings.
 /// Used by `pyrewrite verify` and, at the end of a build, by `pyrewrite run`.
-pub fn verify_wheels(wheels: &[PathBuf], runtime: &Path, opts: &Options) -> Result<Report> {
-    let rt = runtime::load(runtime)?;
+pub fn verify_wheels(wheels: &[PathBuf], runtime: &Against<'_>, opts: &Options) -> Result<Report> {
+    let rt = match runtime {
+        Against::Path(path) => runtime::load(path)?,
+        Against::Profile(profile) => runtime::load_profile(profile)?,
+    };
     let flag_version = opts
         .module_emscripten
         .as_deref()

@@ -39,33 +39,35 @@ pub struct Runtime {
 }
 
 /// Load RUNTIME: a Pyodide dist dir (or a dir holding `node_modules/pyodide`), or
-/// a target profile JSON whose `pyodide_dir` names one.
+/// a target profile JSON whose `pyodide_dir` names one (read by the one
+/// profile loader, `crate::profile`).
 pub fn load(path: &Path) -> Result<Runtime> {
     if path.is_dir() {
         return load_dist(&find_dist(path)?, None, None);
     }
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read runtime {}", path.display()))?;
-    let target = pyrewrite_rules::Target::from_json(&text).with_context(|| {
-        format!(
-            "{} is neither a Pyodide directory nor a valid target profile",
-            path.display()
-        )
-    })?;
-    let Some(dir) = target.pyodide_dir.as_deref() else {
+    let profile = crate::profile::load_file(path, "--against")?;
+    load_profile(&profile)
+}
+
+/// The runtime a loaded target profile names (`pyodide_dir`, relative to
+/// the profile file), with the profile's emcc as the modules' likely builder.
+pub fn load_profile(profile: &crate::profile::Profile) -> Result<Runtime> {
+    let Some(dir) = profile.pyodide_dir() else {
         bail!(
             "target profile {} names no Pyodide distribution: set its \"pyodide_dir\" \
-             (the npm package dir holding pyodide.asm.wasm) or pass that dir to --against",
-            path.display()
+             (the npm package dir holding pyodide.asm.wasm), regenerate it with \
+             `pyrewrite target from-pyodide DIR`, or pass that dir to --against",
+            profile.path.display()
         );
     };
-    let base = path.parent().unwrap_or(Path::new("."));
-    let dist = find_dist(&base.join(dir))?;
+    let dist = find_dist(&dir)?;
+    let target = &profile.target;
     let tag_version = target.platform_tag.parse::<EmVersion>().ok();
     load_dist(&dist, tag_version, Some(target.emcc.clone()))
 }
 
-fn find_dist(dir: &Path) -> Result<PathBuf> {
+/// The npm package dir at `dir` or at `dir/node_modules/pyodide`.
+pub fn find_dist(dir: &Path) -> Result<PathBuf> {
     for candidate in [dir.to_path_buf(), dir.join("node_modules/pyodide")] {
         if candidate.join("pyodide.asm.wasm").is_file() {
             return Ok(candidate);
