@@ -3,6 +3,7 @@
 //! `+whole-archive` keeps the shim's objects in the cdylib even though only
 //! naked trampolines in src/variadic.rs refer to them.
 fn main() {
+    require_partial_relro();
     println!("cargo:rerun-if-changed=src/shim.c");
     cc::Build::new()
         .file("src/shim.c")
@@ -23,4 +24,29 @@ fn main() {
     // when the library loads, in every process, although most processes call
     // none of them. Lazy binding, as a C preload gets, binds on first call.
     println!("cargo:rustc-cdylib-link-arg=-Wl,-z,lazy");
+}
+
+/// The lazy binding above needs rustc to call libc through the PLT, which it
+/// does only with `-C relro-level=partial` (preload/.cargo/config.toml).
+/// Cargo reads that file only when run from preload/; from anywhere else the
+/// library would silently bind eagerly, so the build stops here instead.
+fn require_partial_relro() {
+    let flags = std::env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    let mut flags = flags.split('\x1f');
+    let mut partial = false;
+    while let Some(f) = flags.next() {
+        let value = match f {
+            "-C" => flags.next().unwrap_or_default(),
+            _ => f.strip_prefix("-C").unwrap_or_default(),
+        };
+        partial |= value == "relro-level=partial";
+    }
+    if !partial {
+        panic!(
+            "libpyrewrite.so must be built with `-C relro-level=partial` (lazy binding), \
+             which preload/.cargo/config.toml sets only when cargo runs from preload/: \
+             use `cd preload && cargo build` (or test, clippy), or scripts/build.sh; \
+             a RUSTFLAGS of your own must include `-C relro-level=partial`"
+        );
+    }
 }

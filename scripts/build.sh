@@ -6,4 +6,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --workspace "$@"
-cargo build --manifest-path preload/Cargo.toml "$@"
+# From preload/, so that Cargo reads preload/.cargo/config.toml (partial RELRO).
+(cd preload && cargo build "$@")

@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 cargo fmt --all --check
 cargo fmt --manifest-path preload/Cargo.toml --all --check
 cargo clippy --workspace --all-targets -- -D warnings
-cargo clippy --manifest-path preload/Cargo.toml --all-targets -- -D warnings
+(cd preload && cargo clippy --all-targets -- -D warnings)

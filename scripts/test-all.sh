@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 echo "==> scripts/build.sh, then the tests of both workspaces"
 ./scripts/build.sh
-cargo test --manifest-path preload/Cargo.toml
+(cd preload && cargo test)
 cargo test --workspace

@@ -96,6 +96,26 @@ fn a_bad_wheel_fails_with_exit_2_and_the_others_are_still_done() {
 }
 
 #[test]
+fn a_decompression_bomb_fails_with_exit_2_naming_wheel_and_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = wheel_with_member(dir.path(), "demo/zeros.bin", vec![0; 8 << 20]);
+    let out = dir.path().join("out");
+    let r = pyrewrite(&["retag", s(&bomb), "--out", s(&out)]);
+    let stderr = text(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "pyrewrite: error: wheel {}: member demo/zeros.bin decompresses to 8388608 bytes",
+            s(&bomb)
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("decompression bomb"), "{stderr}");
+    let written = std::fs::read_dir(&out).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(written, 0, "nothing is written for a refused wheel");
+}
+
+#[test]
 fn platform_tag_option_and_target_profile_are_used() {
     let dir = tempfile::tempdir().unwrap();
     let input = native_tagged_wheel(dir.path(), side_module());

@@ -203,7 +203,7 @@ fn plan_compiler(s: &Session, path: &[u8], args: CArgv, envp: Argv, arena: &mut 
             let Some(program) = argv.first() else {
                 return arena.refusal(tool, "pyrewrite: the rules produced an empty command", 1);
             };
-            // Same look-up as `pyrewrite explain` (PATH, then $EMSDK).
+            // PATH, then $EMSDK (`pyrewrite_rules::resolve_program`).
             // SAFETY: reads environ, as getenv does.
             let emsdk = unsafe { session::env_value(c"EMSDK") };
             let Some(resolved) = resolve_program(program, Some(search_path()), emsdk, &is_exec)

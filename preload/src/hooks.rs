@@ -2,9 +2,9 @@
 //!
 //! Each hook is a plain `#[no_mangle] extern "C"` function (no redhook: its
 //! lazy `Once` per hook takes a lock on first use, which a vfork child must
-//! not do, and it adds a dependency for what is a dozen lines here). Each body
-//! runs under `catch_unwind`; on a panic the real function runs unchanged, so
-//! nothing ever unwinds into C. NULL `path`/`argv` go straight to the real
+//! not do, and it adds a dependency for what is a dozen lines here). Nothing
+//! unwinds into C: the crate is `no_std` with `panic = "abort"`, so a panic in
+//! a hook prints one line and aborts the calling process (src/rt.rs). NULL `path`/`argv` go straight to the real
 //! function so that it fails with its own errno.
 
 use crate::envp::with_session_env;

@@ -4,7 +4,7 @@
 //! | piece | choice | why |
 //! |---|---|---|
 //! | allocator | libc `malloc`/`realloc`/`free`, `posix_memalign` above 16-byte alignment | what std's `System` allocator does on glibc; the heap stays the process's own |
-//! | panic | one line on stderr, then `abort()` | without std nothing can unwind, and unwinding into the caller's C frames would be undefined behaviour anyway; the non-compiler path is written not to panic (lints in lib.rs), so only a compiler call could end here, loudly rather than by building native code |
+//! | panic | one line on stderr, then `abort()` | without std nothing can unwind, and unwinding into the caller's C frames would be undefined behaviour anyway; the non-compiler path is written not to panic (lints in lib.rs), so only a compiler call could end here; it aborts the process that made the call (make, ninja, pip...), loudly rather than by building native code |
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::panic::PanicInfo;
@@ -73,7 +73,7 @@ fn panic(info: &PanicInfo) -> ! {
         crate::report::push_int(&mut line, i64::from(at.line()));
     }
     line.extend_from_slice(
-        b"; aborting this compiler call. Please report it with the command \
+        b"; aborting this process. Please report it with the command \
           (PYREWRITE_DEBUG=1 shows it).\n",
     );
     crate::report::write_all(2, line.as_slice());

@@ -31,8 +31,9 @@
 // links no Rust std (it would add ~40k instructions of loading to every exec);
 // heap types come from `alloc`. Unit tests run with std.
 #![cfg_attr(not(test), no_std)]
-// Inside libpyrewrite.so a panic aborts the compiler call (no unwinding
-// without std), so nothing here may index, unwrap or panic.
+// Inside libpyrewrite.so a panic aborts the process that made the call (make,
+// ninja, pip...: no unwinding without std), so nothing here may index, unwrap
+// or panic.
 #![deny(
     clippy::indexing_slicing,
     clippy::unwrap_used,

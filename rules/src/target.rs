@@ -22,8 +22,8 @@
 //! | `node` | `node` | the JavaScript engine that runs the wasm programs a build compiles and runs (meson's `exe_wrapper`, CMake's `CMAKE_CROSSCOMPILING_EMULATOR`) and `pyrewrite check`'s Pyodide |
 //! | `env` | `{}` | variables set in the environment of every **rewritten** command only (the emcc the preload runs), never in the build's other processes; a name ending in `PATH` is a `:` list: the profile's value comes first, the caller's value is kept after it (see [`Target::env_value`]) |
 //!
-//! Program names without a `/` are looked up when the profile is loaded by
-//! the caller with [`Target::resolve_programs`] (PATH, then `$EMSDK`).
+//! Program names without a `/` are looked up when a rewritten command runs
+//! (the preload calls [`resolve_program`]: PATH, then `$EMSDK`).
 
 use crate::prelude::*;
 use alloc::collections::BTreeMap;
@@ -193,32 +193,6 @@ impl Target {
         }
         Ok(())
     }
-
-    /// This profile with every program name that has no `/` replaced by the
-    /// first executable found in `path_var` (PATH), then under `emsdk`
-    /// (`$EMSDK/upstream/emscripten`, `$EMSDK/emscripten`). Names that are
-    /// found nowhere stay as they are (the exec then fails with ENOENT, which
-    /// the caller reports). Pure: the caller passes the environment and a
-    /// file test.
-    pub fn resolve_programs(
-        &self,
-        path_var: Option<&[u8]>,
-        emsdk: Option<&[u8]>,
-        is_executable: &dyn Fn(&[u8]) -> bool,
-    ) -> Target {
-        let resolve = |name: &String| {
-            resolve_program(name.as_bytes(), path_var, emsdk, is_executable)
-                .and_then(|p| String::from_utf8(p).ok())
-                .unwrap_or_else(|| name.clone())
-        };
-        Target {
-            emcc: resolve(&self.emcc),
-            emxx: resolve(&self.emxx),
-            emar: resolve(&self.emar),
-            emranlib: resolve(&self.emranlib),
-            ..self.clone()
-        }
-    }
 }
 
 /// `true` for variables holding a `:`-separated search list (`NODE_PATH`,
@@ -376,9 +350,5 @@ mod tests {
         assert_eq!(r(b"emar"), Some(b"/sdk/upstream/emscripten/emar".to_vec()));
         assert_eq!(r(b"emranlib"), None);
         assert_eq!(r(b"./emcc"), Some(b"./emcc".to_vec()));
-        let t = Target::default().resolve_programs(Some(b"/b"), Some(b"/sdk/"), &exists);
-        assert_eq!(t.emcc, "/b/emcc");
-        assert_eq!(t.emar, "/sdk/upstream/emscripten/emar");
-        assert_eq!(t.emranlib, "emranlib");
     }
 }

@@ -38,3 +38,25 @@ pub fn read_shared_objects(path: &Path) -> Result<Vec<SharedObject>> {
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wheel::fixtures::*;
+
+    #[test]
+    fn verify_reads_wheels_through_the_same_bounded_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = wheel_with_member(dir.path(), "demo/zeros.bin", vec![0; 8 << 20]);
+        let err = format!("{:#}", read_shared_objects(&input).err().unwrap());
+        assert!(
+            err.contains("demo-1.0-cp311-cp311-linux_x86_64.whl"),
+            "{err}"
+        );
+        assert!(
+            err.contains("member demo/zeros.bin decompresses to 8388608 bytes"),
+            "{err}"
+        );
+        assert!(err.contains("decompression bomb"), "{err}");
+    }
+}

@@ -1,6 +1,9 @@
-//! Reading a wheel: every member decompressed into memory after the zip
-//! itself, the member names and the entry layout were checked, so that a
-//! hostile or broken wheel fails before anything is written.
+//! Reading a wheel: the zip itself, the member names, the entry layout and
+//! the sizes every member declares are checked before anything is
+//! decompressed, then each member is decompressed into memory with a hard cap
+//! (no member can make the reader allocate more than [`Limits`] allow), so
+//! that a hostile or broken wheel fails before anything is written, in
+//! bounded memory.
 
 use anyhow::{anyhow, bail, Context, Result};
 use std::io::{Cursor, Read};
@@ -22,6 +25,58 @@ pub struct Member {
     pub data: Vec<u8>,
 }
 
+const MIB: u64 = 1 << 20;
+
+/// What reading one wheel may cost. Every member is held in memory while a
+/// wheel is checked and retagged, so these bound the reader's memory: at most
+/// the wheel file plus `max_total` of decompressed members
+/// (docs/wheel.md, "Hostile or broken wheels").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest decompressed member.
+    pub max_member: u64,
+    /// Largest sum of decompressed members; also the largest wheel file.
+    pub max_total: u64,
+    /// Largest decompressed/compressed ratio of a member bigger than
+    /// `ratio_from`: deflate reaches ~1030:1 on one repeated byte, real
+    /// wheel contents (code, text, binaries) 2-20:1.
+    pub max_ratio: u64,
+    /// Members up to this size may have any ratio (a small file of zeros
+    /// compresses to almost nothing and costs nothing).
+    pub ratio_from: u64,
+    /// Largest `.dist-info/RECORD` (about 150 000 rows) or `.dist-info/WHEEL`,
+    /// the files that are parsed.
+    pub max_metadata: u64,
+    /// Most entries in one wheel.
+    pub max_members: usize,
+}
+
+impl Limits {
+    pub const DEFAULT: Limits = Limits {
+        max_member: 512 * MIB,
+        max_total: 1024 * MIB,
+        max_ratio: 100,
+        ratio_from: MIB,
+        max_metadata: 16 * MIB,
+        max_members: 100_000,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits::DEFAULT
+    }
+}
+
+/// `n` bytes for messages: "1073741824 bytes (1024 MiB)".
+fn size(n: u64) -> String {
+    if n >= MIB {
+        format!("{n} bytes ({} MiB)", n / MIB)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
 pub struct WheelArchive {
     pub path: PathBuf,
     /// The file as read once: everything decided and copied comes from these
@@ -31,15 +86,45 @@ pub struct WheelArchive {
     pub members: Vec<Member>,
 }
 
+/// What the central directory says about a member, checked before reading.
+struct Declared {
+    name: String,
+    is_dir: bool,
+    size: u64,
+}
+
 impl WheelArchive {
-    /// Opens and fully reads a wheel. CRCs are checked while reading.
+    /// Opens and fully reads a wheel within [`Limits::DEFAULT`]. CRCs are
+    /// checked while reading.
     pub fn open(path: &Path) -> Result<WheelArchive> {
+        WheelArchive::open_with(path, &Limits::DEFAULT)
+    }
+
+    /// [`WheelArchive::open`] with other limits (tests).
+    pub fn open_with(path: &Path, limits: &Limits) -> Result<WheelArchive> {
+        let file_len = std::fs::metadata(path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .len();
+        if file_len > limits.max_total {
+            bail!(
+                "the file has {}, more than the {} a wheel may have",
+                size(file_len),
+                size(limits.max_total)
+            );
+        }
         let bytes: Arc<[u8]> = std::fs::read(path)
             .with_context(|| format!("cannot read {}", path.display()))?
             .into();
         let mut zip = ZipArchive::new(Cursor::new(bytes.clone())).map_err(|e| {
             anyhow!("not a readable zip ({e}); the file may be truncated or not a wheel")
         })?;
+        if zip.len() > limits.max_members {
+            bail!(
+                "{} members, more than the {} a wheel may have",
+                zip.len(),
+                limits.max_members
+            );
+        }
         if zip.has_duplicate_names() {
             let dups = duplicate_names(&bytes);
             bail!(
@@ -55,15 +140,16 @@ impl WheelArchive {
         zip.validate_header_consistency().map_err(|e| {
             anyhow!("inconsistent zip structure ({e}); the file is damaged or crafted")
         })?;
-        let mut members = Vec::with_capacity(zip.len());
+        // Everything the central directory says, checked before any member
+        // is decompressed: a bomb is refused without inflating a byte of it.
+        let mut declared = Vec::with_capacity(zip.len());
+        let mut total: u64 = 0;
         for index in 0..zip.len() {
-            let mut file = zip
-                .by_index(index)
+            let file = zip
+                .by_index_raw(index)
                 .map_err(|e| anyhow!("cannot open member #{index}: {e}"))?;
-            let name = file
-                .name()
-                .map_err(|e| anyhow!("member #{index} has an unreadable name: {e}"))?
-                .into_owned();
+            let utf8_flag = file.flags().as_u16() & 0x0800 != 0;
+            let name = member_name(index, file.name_raw(), utf8_flag)?;
             check_member_path(&name)?;
             if file.encrypted() {
                 bail!("member {name} is encrypted; wheels are never encrypted");
@@ -72,16 +158,55 @@ impl WheelArchive {
                 bail!("member {name} is a symbolic link; wheels hold regular files only");
             }
             let is_dir = file.is_dir();
-            let mut data = Vec::new();
+            let (len, packed) = (file.size(), file.compressed_size());
             if !is_dir {
-                file.read_to_end(&mut data).map_err(|e| {
-                    anyhow!("member {name} cannot be read ({e}); the wheel is damaged")
-                })?;
+                check_declared_size(&name, len, packed, limits)?;
+                total = total.saturating_add(len);
+                if total > limits.max_total {
+                    bail!(
+                        "members up to {name} decompress to {}, more than the {} a wheel may \
+                         hold in all; refusing a possible decompression bomb",
+                        size(total),
+                        size(limits.max_total)
+                    );
+                }
+            }
+            declared.push(Declared {
+                name,
+                is_dir,
+                size: len,
+            });
+        }
+        let mut members = Vec::with_capacity(declared.len());
+        for (index, d) in declared.into_iter().enumerate() {
+            let mut data = Vec::new();
+            if !d.is_dir {
+                let file = zip
+                    .by_index(index)
+                    .map_err(|e| anyhow!("cannot open member {}: {e}", d.name))?;
+                // Never more than declared (+1 to see a lie): the declared
+                // size passed the limits above.
+                file.take(d.size.saturating_add(1))
+                    .read_to_end(&mut data)
+                    .map_err(|e| {
+                        anyhow!(
+                            "member {} cannot be read ({e}); the wheel is damaged",
+                            d.name
+                        )
+                    })?;
+                if data.len() as u64 > d.size {
+                    bail!(
+                        "member {} decompresses to more than the {} its zip header declares; \
+                         refusing a crafted wheel (possible decompression bomb)",
+                        d.name,
+                        size(d.size)
+                    );
+                }
             }
             members.push(Member {
                 index,
-                name,
-                is_dir,
+                name: d.name,
+                is_dir: d.is_dir,
                 data,
             });
         }
@@ -96,6 +221,66 @@ impl WheelArchive {
     pub fn member(&self, name: &str) -> Option<&Member> {
         self.members.iter().find(|m| m.name == name)
     }
+}
+
+/// A member's name as UTF-8 text, or an error naming it by its raw bytes.
+/// Wheel member names are UTF-8 (RECORD, which lists them, is UTF-8 text);
+/// a name without the zip's UTF-8 flag (general purpose bit 11) is read as
+/// CP437 by Python's `zipfile`, so by pip, so non-ASCII names must carry the
+/// flag. (The zip crate tries UTF-8 first whatever the flag says.)
+fn member_name(index: usize, raw: &[u8], utf8_flag: bool) -> Result<String> {
+    let shown = raw.escape_ascii().to_string();
+    let Ok(name) = std::str::from_utf8(raw) else {
+        bail!(
+            "member #{index} \"{shown}\" has a name that is not UTF-8; wheel member names \
+             are UTF-8"
+        );
+    };
+    if !name.is_ascii() && !utf8_flag {
+        bail!(
+            "member #{index} \"{shown}\" has a non-ASCII name without the zip's UTF-8 flag: \
+             installers would read it as CP437, not as the UTF-8 that RECORD lists"
+        );
+    }
+    Ok(name.to_string())
+}
+
+/// Refuses a member whose declared size breaks `limits`, before reading it.
+fn check_declared_size(name: &str, len: u64, packed: u64, limits: &Limits) -> Result<()> {
+    let bomb = "refusing a possible decompression bomb";
+    if len > limits.max_member {
+        bail!(
+            "member {name} decompresses to {}, more than the {} a member may have; {bomb}",
+            size(len),
+            size(limits.max_member)
+        );
+    }
+    if len > limits.ratio_from && len > packed.saturating_mul(limits.max_ratio) {
+        bail!(
+            "member {name} decompresses to {} from {} (ratio {}:1; a member over {} \
+             may have at most {}:1); {bomb}",
+            size(len),
+            size(packed),
+            len / packed.max(1),
+            size(limits.ratio_from),
+            limits.max_ratio
+        );
+    }
+    if is_parsed_metadata(name) && len > limits.max_metadata {
+        bail!(
+            "member {name} has {}, more than the {} a RECORD or WHEEL file may have",
+            size(len),
+            size(limits.max_metadata)
+        );
+    }
+    Ok(())
+}
+
+/// `*.dist-info/RECORD` or `*.dist-info/WHEEL` at the top level.
+fn is_parsed_metadata(name: &str) -> bool {
+    name.split_once('/').is_some_and(|(dir, file)| {
+        dir.ends_with(".dist-info") && (file == "RECORD" || file == "WHEEL")
+    })
 }
 
 /// Rejects names an installer could write outside its target directory, or

@@ -188,6 +188,11 @@ pub fn native_tagged_wheel(dir: &Path, so: Vec<u8>) -> PathBuf {
 /// in a written zip: local headers and central directory alike, CRCs stay
 /// valid. Makes names the zip writer would refuse (duplicates, `..`, `/abs`).
 pub fn patch_name(path: &Path, from: &str, to: &str) {
+    patch_name_bytes(path, from, to.as_bytes());
+}
+
+/// [`patch_name`] with any bytes (names that are not UTF-8).
+pub fn patch_name_bytes(path: &Path, from: &str, to: &[u8]) {
     assert_eq!(
         from.len(),
         to.len(),
@@ -198,7 +203,7 @@ pub fn patch_name(path: &Path, from: &str, to: &str) {
     let mut i = 0;
     while i + from.len() <= bytes.len() {
         if &bytes[i..i + from.len()] == from.as_bytes() {
-            bytes[i..i + from.len()].copy_from_slice(to.as_bytes());
+            bytes[i..i + from.len()].copy_from_slice(to);
             hits += 1;
             i += from.len();
         } else {
@@ -207,4 +212,42 @@ pub fn patch_name(path: &Path, from: &str, to: &str) {
     }
     assert!(hits >= 2, "{from} found {hits} times in {}", path.display());
     std::fs::write(path, bytes).unwrap();
+}
+
+/// Makes member `name` declare `size` as its uncompressed size, in its local
+/// header and in the central directory (a wheel that lies about how much a
+/// member inflates to).
+pub fn patch_declared_size(path: &Path, name: &str, size: u32) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let mut patched = 0;
+    for at in 0..bytes.len().saturating_sub(name.len()) {
+        if &bytes[at..at + name.len()] != name.as_bytes() {
+            continue;
+        }
+        // Local header: name at +30, size at +22; central: +46 and +24.
+        for (name_at, size_at, magic) in [(30, 22, b"PK\x03\x04"), (46, 24, b"PK\x01\x02")] {
+            if at >= name_at && &bytes[at - name_at..at - name_at + 4] == magic {
+                let o = at - name_at + size_at;
+                bytes[o..o + 4].copy_from_slice(&size.to_le_bytes());
+                patched += 1;
+            }
+        }
+    }
+    assert_eq!(patched, 2, "{name} headers found: {patched}");
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// A wheel of the standard layout holding `extra` as one more member (with
+/// a correct RECORD): a wheel whose only fault is that member.
+pub fn wheel_with_member(dir: &Path, name: &str, data: Vec<u8>) -> PathBuf {
+    let mut m = members(
+        DIST,
+        &["cp311-cp311-linux_x86_64"],
+        Some((&format!("demo/_fast{HOST_SUFFIX}"), side_module())),
+    );
+    m.insert(2, (name.into(), data));
+    write_zip(
+        &dir.join("demo-1.0-cp311-cp311-linux_x86_64.whl"),
+        &with_record(DIST, m),
+    )
 }

@@ -22,7 +22,7 @@ pub(crate) mod fixtures;
 mod tests;
 
 use anyhow::{bail, Context, Result};
-use archive::WheelArchive;
+use archive::{Limits, WheelArchive};
 use extension::SharedObject;
 use filename::WheelName;
 use pyrewrite_rules::Target;
@@ -76,7 +76,8 @@ pub fn retag_wheel(
     out_dir: &Path,
     provenance: Option<&Provenance>,
 ) -> Result<RetagReport> {
-    retag(input, target, out_dir, provenance).with_context(|| format!("wheel {}", input.display()))
+    retag(input, target, out_dir, provenance, &Limits::DEFAULT)
+        .with_context(|| format!("wheel {}", input.display()))
 }
 
 /// Whether `input` would get a new wheel (it has shared objects and is not
@@ -106,9 +107,10 @@ fn retag(
     target: &Target,
     out_dir: &Path,
     provenance: Option<&Provenance>,
+    limits: &Limits,
 ) -> Result<RetagReport> {
     check_target(target)?;
-    let mut archive = WheelArchive::open(input)?;
+    let mut archive = WheelArchive::open_with(input, limits)?;
     let plan = plan(&archive, target, provenance)?;
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;

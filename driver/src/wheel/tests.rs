@@ -324,6 +324,218 @@ fn duplicate_entries_are_refused_by_name() {
     assert_refused(&input, &["duplicate member names demo/__init__.py:"]);
 }
 
+/// [`assert_refused`] for `retag` under other [`Limits`] (small ones, so
+/// that a test wheel of a few KiB crosses them).
+fn assert_refused_within(input: &Path, limits: &Limits, needles: &[&str]) {
+    let out = input.parent().unwrap().join("refused-out");
+    let err = format!(
+        "{:#}",
+        retag(input, &target(), &out, None, limits)
+            .with_context(|| format!("wheel {}", input.display()))
+            .unwrap_err()
+    );
+    for n in needles {
+        assert!(err.contains(n), "error lacks {n:?}: {err}");
+    }
+    assert!(
+        err.contains("demo-1.0-cp311-cp311-linux_x86_64.whl"),
+        "{err}"
+    );
+    assert!(!out.exists() || files_in(&out).is_empty());
+}
+
+/// Bytes that deflate barely compresses.
+fn noise(len: usize) -> Vec<u8> {
+    let mut x: u32 = 0x9e37_79b9;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+#[test]
+fn a_decompression_bomb_is_refused_from_its_declared_sizes() {
+    // 8 MiB of zeros deflate to ~8 KiB (about 1000:1), under the member and
+    // total limits but over the ratio one.
+    let dir = tempdir().unwrap();
+    let input = wheel_with_member(dir.path(), "demo/zeros.bin", vec![0; 8 << 20]);
+    assert_refused(
+        &input,
+        &[
+            "member demo/zeros.bin decompresses to 8388608 bytes (8 MiB) from",
+            "may have at most 100:1",
+            "decompression bomb",
+        ],
+    );
+    // A bomb that lies: its headers declare 1000 bytes; reading stops at 1001.
+    let dir = tempdir().unwrap();
+    let input = wheel_with_member(dir.path(), "demo/zeros.bin", vec![0; 8 << 20]);
+    patch_declared_size(&input, "demo/zeros.bin", 1000);
+    assert_refused(
+        &input,
+        &[
+            // The zip crate stops first; our own cap (declared + 1) is behind it.
+            "member demo/zeros.bin cannot be read (File is larger than its declared \
+             uncompressed size)",
+        ],
+    );
+}
+
+#[test]
+fn member_and_total_size_limits_are_enforced() {
+    let small = Limits {
+        max_member: 3000,
+        max_total: 1 << 20,
+        ..Limits::DEFAULT
+    };
+    let dir = tempdir().unwrap();
+    let input = wheel_with_member(dir.path(), "demo/big.bin", noise(4000));
+    assert_refused_within(
+        &input,
+        &small,
+        &["member demo/big.bin decompresses to 4000 bytes, more than the 3000 bytes a member"],
+    );
+    let dir = tempdir().unwrap();
+    let mut m = members(
+        DIST,
+        &["cp311-cp311-linux_x86_64"],
+        Some((&format!("demo/_fast{HOST_SUFFIX}"), side_module())),
+    );
+    m.insert(2, ("demo/a.txt".into(), b"abcd".repeat(1000)));
+    m.insert(2, ("demo/b.txt".into(), b"abcd".repeat(1000)));
+    let input = write_zip(
+        &dir.path().join("demo-1.0-cp311-cp311-linux_x86_64.whl"),
+        &with_record(DIST, m),
+    );
+    // Total: the file's size; the two text members alone inflate by ~8000.
+    let total = Limits {
+        max_total: std::fs::metadata(&input).unwrap().len(),
+        ..Limits::DEFAULT
+    };
+    assert_refused_within(
+        &input,
+        &total,
+        &["more than the", "a wheel may hold in all"],
+    );
+    // A wheel file bigger than the total is not even read.
+    let tiny = Limits {
+        max_total: 100,
+        ..Limits::DEFAULT
+    };
+    assert_refused_within(&input, &tiny, &["more than the 100 bytes a wheel may have"]);
+}
+
+#[test]
+fn a_huge_record_or_too_many_members_are_refused() {
+    let dir = tempdir().unwrap();
+    let input = native_tagged_wheel(dir.path(), side_module());
+    let limits = Limits {
+        max_metadata: 200,
+        ..Limits::DEFAULT
+    };
+    assert_refused_within(
+        &input,
+        &limits,
+        &[
+            &format!("member {DIST}/RECORD has"),
+            "a RECORD or WHEEL file may have",
+        ],
+    );
+    let limits = Limits {
+        max_members: 4,
+        ..Limits::DEFAULT
+    };
+    assert_refused_within(
+        &input,
+        &limits,
+        &["6 members, more than the 4 a wheel may have"],
+    );
+    // With the default limits, a 17 MiB RECORD (of rows that do not
+    // compress 100:1) is refused before it is parsed.
+    let dir = tempdir().unwrap();
+    let mut m = with_record(
+        DIST,
+        members(
+            DIST,
+            &["cp311-cp311-linux_x86_64"],
+            Some((&format!("demo/_fast{HOST_SUFFIX}"), side_module())),
+        ),
+    );
+    let record = &mut m.last_mut().unwrap().1;
+    let mut x = 0u64;
+    while record.len() < 17 << 20 {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        record.extend_from_slice(format!("demo/{x:016x}.py,,\n").as_bytes());
+    }
+    let input = write_zip(
+        &dir.path().join("demo-1.0-cp311-cp311-linux_x86_64.whl"),
+        &m,
+    );
+    assert_refused(
+        &input,
+        &[
+            &format!("member {DIST}/RECORD has 17"),
+            "more than the 16777216 bytes (16 MiB) a RECORD or WHEEL file may have",
+        ],
+    );
+}
+
+#[test]
+fn symlink_members_are_refused() {
+    let dir = tempdir().unwrap();
+    let input = dir.path().join("demo-1.0-cp311-cp311-linux_x86_64.whl");
+    let m = with_record(
+        DIST,
+        members(
+            DIST,
+            &["cp311-cp311-linux_x86_64"],
+            Some((&format!("demo/_fast{HOST_SUFFIX}"), side_module())),
+        ),
+    );
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&input).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    zip.add_symlink("demo/secrets.py", "/etc/passwd", opts)
+        .unwrap();
+    for (name, data) in m.iter().filter(|(n, _)| !n.ends_with('/')) {
+        zip.start_file(name.as_str(), opts).unwrap();
+        std::io::Write::write_all(&mut zip, data).unwrap();
+    }
+    zip.finish().unwrap();
+    assert_refused(
+        &input,
+        &["member demo/secrets.py is a symbolic link; wheels hold regular files only"],
+    );
+}
+
+#[test]
+fn non_utf8_member_names_are_refused() {
+    // Bytes that are not UTF-8 at all.
+    let dir = tempdir().unwrap();
+    let input = wheel_with_member(dir.path(), "demo/xx.py", b"x = 1\n".to_vec());
+    patch_name_bytes(&input, "demo/xx.py", b"demo/\xff\xfe.py");
+    assert_refused(
+        &input,
+        &[r#""demo/\xff\xfe.py" has a name that is not UTF-8"#],
+    );
+    // UTF-8 bytes without the zip's UTF-8 flag: pip would read CP437.
+    let dir = tempdir().unwrap();
+    let input = wheel_with_member(dir.path(), "demo/cafxx.py", b"x = 1\n".to_vec());
+    patch_name_bytes(&input, "demo/cafxx.py", "demo/café.py".as_bytes());
+    assert_refused(
+        &input,
+        &[
+            r#""demo/caf\xc3\xa9.py" has a non-ASCII name without the zip's UTF-8 flag"#,
+            "CP437",
+        ],
+    );
+}
+
 #[test]
 fn record_mismatches_are_refused() {
     // Contents changed after RECORD was written.

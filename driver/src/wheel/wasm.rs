@@ -2,8 +2,9 @@
 //! magic ("need to see wasm magic number") and the `dylink.0` custom section
 //! as the very first section ("need the dylink section to be first").
 //!
-//! Also used by `pyrewrite verify` (issue 8), which reads the same bytes
-//! further (imports, exports) with the same parser.
+//! This only decides "side module or not" for retagging. `pyrewrite verify`
+//! has its own reader of the whole module (driver/src/verify/wasm.rs:
+//! imports, exports, `dylink.0` needed and weak entries).
 
 use wasmparser::{Dylink0Subsection, KnownCustom, Parser, Payload};
 
