@@ -91,13 +91,22 @@ fn numpy_from_its_unchanged_sdist_builds_and_pyodide_agrees_with_verify() {
         .unwrap()
         .starts_with("--cross-file="));
 
-    let code = "import numpy as np\n\
-                from numpy.fft import _pocketfft_internal as f\n\
-                from numpy.linalg import lapack_lite as l\n\
-                result = {'files': [np.core._multiarray_umath.__file__, f.__file__, l.__file__],\n\
-                 'sum': int(np.arange(10).sum()),\n\
-                 'fft': [float(x.real) for x in np.fft.fft([1.0, 0.0, 0.0, 0.0])],\n\
-                 'det': round(float(np.linalg.det([[1.0, 2.0], [3.0, 4.0]])), 6)}\n";
+    // The snippet never raises: a failed import is a value, so the runtime's
+    // verdict can be compared with verify's.
+    let code = r#"
+try:
+    import numpy as np
+    from numpy.fft import _pocketfft_internal as f
+    from numpy.linalg import lapack_lite as l
+    result = {
+        'files': [np.core._multiarray_umath.__file__, f.__file__, l.__file__],
+        'sum': int(np.arange(10).sum()),
+        'fft': [float(x.real) for x in np.fft.fft([1.0, 0.0, 0.0, 0.0])],
+        'det': round(float(np.linalg.det([[1.0, 2.0], [3.0, 4.0]])), 6),
+    }
+except BaseException as e:
+    result = {'error': type(e).__name__ + ': ' + str(e)[:200]}
+"#;
     let ran = pyodide(&e, &built.wheels, code);
     match &built.verify_errors {
         Some(errors) => {
@@ -111,6 +120,10 @@ fn numpy_from_its_unchanged_sdist_builds_and_pyodide_agrees_with_verify() {
             assert!(
                 install.contains("LinkError") && install.contains("function=\\\"time\\\""),
                 "verify predicted a LinkError on `time`; Pyodide said: {ran:#}"
+            );
+            assert!(
+                ran["result"]["error"].is_string(),
+                "numpy cannot import: {ran:#}"
             );
         }
         None => {
