@@ -52,6 +52,7 @@ fn ccache_launching_gcc_caches_wasm_apart_from_native() {
     std::fs::copy(fixture("hello.c"), dir.join("hello.c")).unwrap();
     let cache_dir = dir.join("ccache");
     let s = Session::new(&dir, None);
+    s.write_default_profile("{}");
     let compile = |out: &str, under_preload: bool| {
         let script = format!("{} gcc -c hello.c -o {out}", ccache.display());
         let mut cmd = if under_preload {
