@@ -176,7 +176,7 @@ fn from_pyodide(
     };
     // Node runs the wasm programs a build compiles and runs (meson's
     // exe_wrapper, CMake's emulator): named absolutely, as emcc is.
-    let node = tools::on_path("node", std::env::var("PATH").ok().as_deref())
+    let node = tools::find("node", std::env::var("PATH").ok().as_deref(), None)
         .map_or_else(|| "node".to_string(), path_string);
     let env = node::env_for_emcc(&node, Path::new(node::DEBIAN_NODE_MODULES));
     for (name, value) in &env {

@@ -60,17 +60,21 @@ pub fn resolve(
 }
 
 fn find_emcc(path_var: Option<&str>, emsdk: Option<&str>) -> Option<PathBuf> {
-    let in_emsdk = emsdk.map(|e| Path::new(e).join("upstream/emscripten/emcc"));
-    on_path("emcc", path_var).or(in_emsdk.filter(|p| p.is_file()))
+    find("emcc", path_var, emsdk)
 }
 
-/// The first absolute `dir/name` on `path_var` that is a file.
-pub fn on_path(name: &str, path_var: Option<&str>) -> Option<PathBuf> {
-    path_var
-        .into_iter()
-        .flat_map(|p| p.split(':'))
-        .map(|dir| Path::new(dir).join(name))
-        .find(|p| p.is_absolute() && p.is_file())
+/// `name` looked up as the preload looks up rewritten programs
+/// (`pyrewrite_rules::resolve_program`: PATH, then `$EMSDK`), files only.
+pub fn find(name: &str, path_var: Option<&str>, emsdk: Option<&str>) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let is_file = |p: &[u8]| Path::new(std::ffi::OsStr::from_bytes(p)).is_file();
+    let found = pyrewrite_rules::resolve_program(
+        name.as_bytes(),
+        path_var.map(str::as_bytes),
+        emsdk.map(str::as_bytes),
+        &is_file,
+    )?;
+    std::path::absolute(std::ffi::OsStr::from_bytes(&found)).ok()
 }
 
 #[cfg(test)]
