@@ -87,7 +87,7 @@ pub fn main(args: Args) -> anyhow::Result<ExitCode> {
 /// tool is refused (exit 1) with the loader's message, the rest passes through.
 fn without_profile(argv: &[&[u8]], err: &ProfileError) -> Explanation {
     let path = argv.first().copied().unwrap_or_default();
-    match classify_command(path, argv.first().copied(), argv.get(1).copied()) {
+    match classify_command(path, argv.first().copied(), || argv.get(1).copied()) {
         Some(tool) => {
             let message = format!("pyrewrite: error: {err}");
             Explanation {

@@ -57,7 +57,7 @@ pub unsafe fn intercept(
     if args.first() == Some(b"@pyrewrite-test-panic") {
         panic!("test panic");
     }
-    let tool = classify_command(path, args.first(), args.second());
+    let tool = classify_command(path, args.first(), || args.second());
     let native = tool.is_some() && !s.trace && unsafe { native_requested(envp) };
     if tool.is_none() || s.trace || native {
         let r = Report {
@@ -160,7 +160,7 @@ struct Plan {
 /// values of the profile's `env` variables are read from it).
 #[inline(never)]
 fn plan_compiler(s: &Session, path: &[u8], args: CArgv, envp: Argv, arena: &mut Arena) -> Plan {
-    let recognised = classify_command(path, args.first(), args.second());
+    let recognised = classify_command(path, args.first(), || args.second());
     let tool = recognised.map_or("cc", |t| t.as_str());
     let stays_in_session = recognised.is_some_and(|t| t.is_build_system());
     let target = match session::load_target(s) {

@@ -231,7 +231,7 @@ fn decide_with(
     read_file: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
     notes: &mut Notes,
 ) -> Decision {
-    let Some(tool) = classify_command(path, argv.first().copied(), argv.get(1).copied()) else {
+    let Some(tool) = classify_command(path, argv.first().copied(), || argv.get(1).copied()) else {
         return Decision::Passthrough;
     };
     if tool.is_compiler() && tool::is_launcher(path, argv.first().copied()) {

@@ -98,22 +98,27 @@ pub fn classify(path: &[u8], argv0: Option<&[u8]>) -> Option<Tool> {
     classify_name(basename(argv0))
 }
 
-/// [`classify`], plus a build system run as a script by an interpreter:
-/// `python3 vendored-meson/meson/meson.py setup …` (numpy's vendored meson)
-/// is meson although the exec is python's. What the preload and the rules use.
-pub fn classify_command(path: &[u8], argv0: Option<&[u8]>, argv1: Option<&[u8]>) -> Option<Tool> {
+/// [`classify`], plus two commands whose tool is named by argv[1]: a build
+/// system run as a script by an interpreter (`python3 vendored-meson/meson/
+/// meson.py setup …`, numpy's vendored meson, is meson) and a compiler cache
+/// launching a compiler (`ccache gcc …` is that compiler, so that the cache
+/// runs the rewritten command: `launcher` in lib.rs). What the preload and the
+/// rules use. `argv1` is asked for only by those two, never for other execs.
+pub fn classify_command<'a>(
+    path: &[u8],
+    argv0: Option<&[u8]>,
+    argv1: impl FnOnce() -> Option<&'a [u8]>,
+) -> Option<Tool> {
     if let Some(tool) = classify(path, argv0) {
         return Some(tool);
     }
     if is_launcher(path, argv0) {
-        // `ccache gcc …`: the compiler it launches, so that the cache is fed
-        // the rewritten command (see `launcher_compiler`).
-        return argv1
+        return argv1()
             .and_then(|c| classify(c, Some(c)))
             .filter(|t| t.is_compiler());
     }
     let interpreter = is_python(basename(path)) || argv0.is_some_and(|a| is_python(basename(a)));
-    (interpreter && argv1.is_some_and(|a| basename(a) == b"meson.py")).then_some(Tool::Meson)
+    (interpreter && argv1().is_some_and(|a| basename(a) == b"meson.py")).then_some(Tool::Meson)
 }
 
 /// A compiler cache run as a launcher (`ccache gcc -c x.c`, CMake's
@@ -311,7 +316,8 @@ mod tests {
     #[test]
     fn meson_run_by_an_interpreter() {
         let meson = Some(Tool::Meson);
-        let c = classify_command;
+        let c =
+            |p: &[u8], a0: Option<&[u8]>, a1: Option<&'static [u8]>| classify_command(p, a0, || a1);
         assert_eq!(
             c(
                 b"/usr/bin/python3.11",
