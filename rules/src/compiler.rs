@@ -204,7 +204,19 @@ pub(crate) fn decide(
     } else {
         &target.emcc
     };
-    let leading: &[&str] = if tool == Tool::Cpp { &["-E"] } else { &[] };
+    let leading: &[&str] = match (tool, shared) {
+        (Tool::Cpp, _) => &["-E"],
+        (_, true) => &[flags::NATIVE_ARCHIVES],
+        _ => &[],
+    };
+    if shared {
+        notes.add(|| {
+            format!(
+                "added first: {} (archives linked as native ld links them)",
+                flags::NATIVE_ARCHIVES
+            )
+        });
+    }
     notes.summary(|| {
         let what = match (tool, compiles, links, shared) {
             (Tool::Cpp, ..) => "preprocess".to_string(),

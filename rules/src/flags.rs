@@ -23,6 +23,7 @@
 //! | `-fopenmp`, `-fopenmp=*` | refused | no threads in Pyodide; `-fopenmp-simd` is kept (no runtime) |
 //! | compile: `-Werror=implicit-function-declaration -Werror=mismatched-parameter-types -Werror=return-type -fPIC` | added | C mistakes that are only warnings natively become function signature mismatches that trap at run time in wasm; side modules must be position independent |
 //! | shared link: `-sSIDE_MODULE=1 -sWASM_BIGINT` | added | without SIDE_MODULE `emcc -shared` writes a relocatable object named `.so`; without WASM_BIGINT i64 imports do not match Pyodide's exports |
+//! | shared link: `-Wl,--no-whole-archive` first | added | emcc 3.1.6 wraps every input of a `SIDE_MODULE=1` link in `--whole-archive`, so two archives holding the same object (meson bundles an uninstalled static library into an installed one that links it) fail with `duplicate symbol`; native `ld` pulls only the members it needs, which is what the package was built and tested with (newer Emscripten gives `-shared` native semantics too). A `-Wl,--whole-archive` the build asks for still applies |
 
 // The option sets below are `match`es and `if` chains, not tables of string
 // slices: a table of slices is an array of pointers that the dynamic loader
@@ -285,6 +286,12 @@ pub(crate) const WERROR: &[&str] = &[
 
 /// Settings every shared link gets.
 pub(crate) const SIDE_MODULE: &[&str] = &["-sSIDE_MODULE=1", "-sWASM_BIGINT"];
+
+/// Put first in a shared link: emcc keeps the order of linker flags and
+/// inputs, and opens its `SIDE_MODULE=1` link with `--whole-archive`; this
+/// closes it before the first input, so archives are searched as native `ld`
+/// searches them (only members that define a needed symbol).
+pub(crate) const NATIVE_ARCHIVES: &str = "-Wl,--no-whole-archive";
 
 /// Added to a program link, so that the build can run what it linked (a
 /// configure test, meson's `cc.run`, CMake's `try_run`, a code generator) and

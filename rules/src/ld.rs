@@ -3,7 +3,7 @@
 //! | ld argument | becomes | why |
 //! |---|---|---|
 //! | inputs, `-o X`, `-L X`, `-l X` | kept (host `-L`/`-l` filtered as for compilers) | same meaning for emcc |
-//! | `-shared`, `-Bshareable`, `--shared` | `-shared` (+ `-sSIDE_MODULE=1 -sWASM_BIGINT`) | a Python extension is a side module |
+//! | `-shared`, `-Bshareable`, `--shared` | `-shared` (+ `-sSIDE_MODULE=1 -sWASM_BIGINT`, and `-Wl,--no-whole-archive` first: archives searched as native `ld` does, see flags.rs) | a Python extension is a side module |
 //! | `-r`, `--relocatable`, `-i` | `-r` | partial link, same meaning |
 //! | items in the linker drop table (`-rpath`, `-soname`, `-z`, `--no-undefined`, `-m elf_x86_64`…) | dropped | see `linker` |
 //! | host start files and libraries given as paths under `/usr/lib…`, `/lib…` | dropped | x86_64 ELF objects (crt1.o, libgcc.a) |
@@ -129,7 +129,18 @@ pub(crate) fn decide(
         };
         format!("ld {what} → {}", target.emcc)
     });
-    let (argv, files) = out.assemble(target.emcc.as_bytes(), &[], argv, &ex.file_slots, trailing);
+    let leading: &[&str] = if shared && inputs > 0 {
+        &[flags::NATIVE_ARCHIVES]
+    } else {
+        &[]
+    };
+    let (argv, files) = out.assemble(
+        target.emcc.as_bytes(),
+        leading,
+        argv,
+        &ex.file_slots,
+        trailing,
+    );
     Decision::Rewrite {
         tool: Tool::Ld,
         argv,

@@ -29,8 +29,10 @@ impl Drop for Dir {
     }
 }
 
-fn scratch() -> Dir {
-    let dir = std::env::temp_dir().join(format!("pyrewrite-real-emcc-{}", std::process::id()));
+/// A fresh directory per test (tests run in parallel threads of one process).
+fn scratch(test: &str) -> Dir {
+    let dir =
+        std::env::temp_dir().join(format!("pyrewrite-real-emcc-{}-{test}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("a.c"), "int add(int a, int b) { return a + b; }\n").unwrap();
@@ -113,7 +115,7 @@ fn rewritten_commands_build_wasm_side_modules_with_real_emcc() {
         );
         return;
     }
-    let dir = scratch();
+    let dir = scratch("side-modules");
     let d = dir.0.as_path();
 
     // setuptools under Debian's python3, with every host flag the rules must remove.
@@ -187,4 +189,92 @@ fn rewritten_commands_build_wasm_side_modules_with_real_emcc() {
     // cpp preprocesses.
     let (ok, out) = run_rewritten(d, "cpp a.c");
     assert!(ok && String::from_utf8_lossy(&out).contains("int add(int a, int b)"));
+}
+
+/// meson bundles an uninstalled static library into an installed one that
+/// links it, and then links both archives into the extension (nanoarrow:
+/// libnanoarrow_ipc.a and libflatcc.a both hold flatcc's builder.c.o). Native
+/// `ld` takes each needed member once; emcc 3.1.6's `SIDE_MODULE=1` link
+/// takes every member of every archive. The rewrite must link like native.
+#[test]
+fn shared_link_takes_archive_members_as_native_ld_does() {
+    if !Path::new(EMCC).exists() {
+        println!(
+            "SKIPPED: {EMCC} is absent; install Debian's `emscripten` package to run this test"
+        );
+        return;
+    }
+    let dir = scratch("archives");
+    let d = dir.0.as_path();
+    std::fs::write(d.join("dup.c"), "int f(void) { return 1; }\n").unwrap();
+    std::fs::write(
+        d.join("use.c"),
+        "int f(void);\nint h(void) { return f(); }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("ext.c"),
+        "int h(void);\nint api(void) { return h(); }\n",
+    )
+    .unwrap();
+    for c in ["dup", "use", "ext"] {
+        assert!(run_rewritten(d, &format!("cc -fPIC -c {c}.c -o {c}.o")).0);
+    }
+    assert!(run_rewritten(d, "ar rcs libbundle.a use.o dup.o").0);
+    assert!(run_rewritten(d, "ar rcs libdup.a dup.o").0);
+    let link = "cc -o ext.so ext.o -shared -fPIC -Wl,--start-group libbundle.a libdup.a \
+        -Wl,--end-group";
+
+    // The control: emcc's own side-module link of the same inputs fails.
+    let control = Command::new(EMCC)
+        .args(["-shared", "-sSIDE_MODULE=1", "-o", "control.so", "ext.o"])
+        .args([
+            "-Wl,--start-group",
+            "libbundle.a",
+            "libdup.a",
+            "-Wl,--end-group",
+        ])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(
+        !control.status.success()
+            && String::from_utf8_lossy(&control.stderr).contains("duplicate symbol: f"),
+        "emcc without the rewrite no longer fails on duplicate archive members: {}",
+        String::from_utf8_lossy(&control.stderr)
+    );
+
+    assert!(run_rewritten(d, link).0, "the rewritten link failed");
+    assert_eq!(
+        first_custom_section(&assert_wasm(&d.join("ext.so"))),
+        "dylink.0"
+    );
+    // And an explicit --whole-archive the build asks for still applies: the
+    // unreferenced member `unused` is then linked (and exported).
+    std::fs::write(
+        d.join("unused.c"),
+        "int unused_marker(void) { return 7; }\n",
+    )
+    .unwrap();
+    assert!(run_rewritten(d, "cc -fPIC -c unused.c -o unused.o").0);
+    assert!(run_rewritten(d, "ar rcs libunused.a unused.o").0);
+    assert!(
+        run_rewritten(
+            d,
+            "cc -shared -o all.so ext.o libbundle.a -Wl,--whole-archive libunused.a \
+             -Wl,--no-whole-archive"
+        )
+        .0
+    );
+    assert!(run_rewritten(d, "cc -shared -o some.so ext.o libbundle.a libunused.a").0);
+    let has = |p: &str| {
+        let b = std::fs::read(d.join(p)).unwrap();
+        b.windows(b"unused_marker".len())
+            .any(|w| w == b"unused_marker")
+    };
+    assert!(
+        has("all.so"),
+        "--whole-archive from the build was not honoured"
+    );
+    assert!(!has("some.so"), "an unreferenced archive member was linked");
 }
