@@ -36,7 +36,8 @@ SDISTS=(
 # Real sdists of the other build backends (tests/e2e_backend_sdists.rs),
 # pinned: scikit-build-core (deflate: C with a bundled library; scoring-matrices:
 # Cython; pyjess: Cython, CMake try_run) and meson-python (beancount: C with
-# flex/bison run at build time; regex is its C-extension dependency, setuptools).
+# flex/bison run at build time; regex is its C-extension dependency, setuptools;
+# nanoarrow: Cython, meson subprojects, dependency('zlib')).
 # Downloaded with build isolation and only these packages from source, so their
 # build requirements come as wheels. Keep in sync with the test.
 BACKEND_SDISTS=(
@@ -45,6 +46,7 @@ BACKEND_SDISTS=(
   pyjess==0.10.1
   beancount==3.2.3
   regex==2026.11.19
+  nanoarrow==0.9.0
 )
 # Build requirements of the examples and SDISTS, for `pip wheel
 # --no-build-isolation` and `python -m build --no-isolation` (pypa/build, also
@@ -56,7 +58,9 @@ BACKEND_SDISTS=(
 BUILD_DEPS=("setuptools>=78.1.1" wheel packaging "build>=1" "meson-python>=0.15" "scikit-build-core>=0.10")
 
 # --- apt ---------------------------------------------------------------------
-APT_PKGS=(emscripten python3.11-dev ninja-build cmake clang-tools-14 ccache)
+# pkgconf + zlib1g-dev: meson finds zlib natively (the native control builds),
+# and `target from-pyodide` ships zlib.h of the runtime's zlib version.
+APT_PKGS=(emscripten python3.11-dev ninja-build cmake clang-tools-14 ccache pkgconf zlib1g-dev)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

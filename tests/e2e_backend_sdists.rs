@@ -11,6 +11,7 @@
 //! | pyjess 0.10.1 | scikit-build-core | Cython, CMake `check_source_runs` (programs run under node) |
 //! | beancount 3.2.3 | meson-python | C, flex and bison (native programs from PyPI wheels) run at build time |
 //! | regex 2026.11.19 | setuptools | beancount's C-extension dependency |
+//! | nanoarrow 0.9.0 | meson-python | 8 Cython modules; meson subprojects (zstd, lz4, flatcc, nanoarrow) built as static libraries, one bundled into another (duplicate archive members); `dependency('zlib')` answered by the runtime's zlib (the profile's `pkg_config_libdir`); `threads` dependency (`-pthread` dropped) |
 //!
 //! Each module is proven imported from its `.so` and called; the expected
 //! values are what the same packages print when built natively.
@@ -29,6 +30,7 @@ const SDISTS: &[&str] = &[
     "pyjess-0.10.1",
     "beancount-3.2.3",
     "regex-2026.11.19",
+    "nanoarrow-0.9.0",
 ];
 
 /// The compiled modules; each must come from a wasm `.so`.
@@ -38,6 +40,14 @@ const MODULES: &[&str] = &[
     "pyjess._jess",
     "beancount.parser._parser",
     "regex._regex",
+    "nanoarrow._array",
+    "nanoarrow._array_stream",
+    "nanoarrow._buffer",
+    "nanoarrow._device",
+    "nanoarrow._ipc_lib",
+    "nanoarrow._schema",
+    "nanoarrow._types",
+    "nanoarrow._utils",
 ];
 
 const PROBES: &[(&str, &str)] = &[
@@ -67,6 +77,24 @@ const PROBES: &[(&str, &str)] = &[
         "regex_fuzzy",
         "bool(__import__('regex').fullmatch(r'(?:colour){e<=1}', 'color'))",
     ),
+    (
+        "nanoarrow_array",
+        "(lambda na: na.Array(na.c_array([1, 2, 3], na.int32())).to_pylist())(__import__('nanoarrow'))",
+    ),
+    (
+        "nanoarrow_schema",
+        "(lambda na: na.c_schema(na.struct({'x': na.int64()})).format)(__import__('nanoarrow'))",
+    ),
+    // Reads the bundled IPC example (flatcc's verifier) and writes + reads
+    // back a stream (flatcc's builder, the object two archives held).
+    (
+        "nanoarrow_ipc_read",
+        "(lambda na, ipc: na.ArrayStream(ipc.InputStream.example()).read_all().to_pylist())(__import__('nanoarrow'), __import__('nanoarrow.ipc', fromlist=['x']))",
+    ),
+    (
+        "nanoarrow_ipc_roundtrip",
+        "(lambda na, ipc, io: (lambda buf: (lambda w: (w.write_stream(na.c_array_stream(na.c_array_from_buffers(na.struct({'x': na.int64()}), 3, [None], children=[na.c_array([4, 5, 6], na.int64())]))), w.close(), na.ArrayStream(ipc.InputStream.from_readable(io.BytesIO(buf.getvalue()))).read_all().to_pylist())[2])(ipc.StreamWriter.from_writable(buf)))(io.BytesIO()))(__import__('nanoarrow'), __import__('nanoarrow.ipc', fromlist=['x']), __import__('io'))",
+    ),
 ];
 
 fn expected() -> Value {
@@ -79,6 +107,10 @@ fn expected() -> Value {
         "pyjess_molecule": [1, "CA", 3.0],
         "beancount_parse": [2, 0, "10 USD"],
         "regex_fuzzy": true,
+        "nanoarrow_array": [1, 2, 3],
+        "nanoarrow_schema": "+s",
+        "nanoarrow_ipc_read": [{"some_col": 1}, {"some_col": 2}, {"some_col": 3}],
+        "nanoarrow_ipc_roundtrip": [{"x": 4}, {"x": 5}, {"x": 6}],
     })
 }
 

@@ -87,6 +87,18 @@ impl Example {
                     self.checksum, self.reference
                 ),
             ),
+            // meson-sizes computes its checksum with `dependency('zlib')`:
+            // the zlib it runs with is the one Python's own zlib module uses
+            // (in Pyodide: the runtime's, offered by the profile's
+            // pkg_config_libdir).
+            (
+                format!("{p}.zlib"),
+                if p == "meson_sizes" {
+                    format!("[{p}.zlib_version(), __import__('zlib').ZLIB_RUNTIME_VERSION]")
+                } else {
+                    "None".to_string()
+                },
+            ),
         ]
     }
 }
@@ -126,6 +138,15 @@ fn assert_values(out: &Value, example: &Example, n: u32, magic: &str) {
         "{p}: {}(data) must equal the reference: {sums:?}",
         example.checksum
     );
+    let zlib = &values[format!("{p}.zlib")];
+    if p == "meson_sizes" {
+        assert!(
+            zlib[0].is_string() && zlib[0] == zlib[1],
+            "{p}: the module's zlib must be the interpreter's: {zlib}"
+        );
+    } else {
+        assert_eq!(zlib, &Value::Null, "{p}: {out:#}");
+    }
 }
 
 /// The wasm magic `\0asm` and ELF's `\x7fELF`, as the probes print them.

@@ -86,6 +86,7 @@ fn json_rewrite_of_a_debian_shared_link() {
         v["argv"],
         serde_json::json!([
             "emcc",
+            "-Wl,--no-whole-archive",
             "-shared",
             "x.o",
             "-o",

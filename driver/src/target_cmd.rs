@@ -19,6 +19,8 @@ mod headers;
 mod node;
 #[path = "target/pyconfig.rs"]
 mod pyconfig;
+#[path = "target/runtime_libs.rs"]
+mod runtime_libs;
 #[path = "target/sysconfig.rs"]
 mod sysconfig;
 #[path = "target/tools.rs"]
@@ -174,6 +176,10 @@ fn from_pyodide(
     } else {
         None
     };
+    let pkg_config_libdir = match &pyodide_dir {
+        Some(d) => offer_runtime_libs(Path::new(d), cache)?,
+        None => None,
+    };
     // Node runs the wasm programs a build compiles and runs (meson's
     // exe_wrapper, CMake's emulator): named absolutely, as emcc is.
     let node = tools::find("node", std::env::var("PATH").ok().as_deref(), None)
@@ -189,6 +195,7 @@ fn from_pyodide(
         env,
         node,
         pyodide_dir,
+        pkg_config_libdir: pkg_config_libdir.map(path_string),
         emcc: path_string(tools.emcc),
         emxx: path_string(tools.emxx),
         emar: path_string(tools.emar),
@@ -199,6 +206,43 @@ fn from_pyodide(
         ext_suffix,
         ..Target::default()
     })
+}
+
+/// The pkg-config dir for the C libraries the runtime's main module exports
+/// (see target/runtime_libs.rs), reporting each library found.
+fn offer_runtime_libs(dist: &Path, cache: &Path) -> Result<Option<PathBuf>> {
+    let wasm_path = dist.join("pyodide.asm.wasm");
+    let bytes = std::fs::read(&wasm_path)
+        .with_context(|| format!("cannot read {}", wasm_path.display()))?;
+    let main = crate::verify::wasm::read_module(&bytes)
+        .with_context(|| format!("cannot parse {}", wasm_path.display()))?;
+    let offered = runtime_libs::offer(
+        |name| main.exports.contains_key(name),
+        &bytes,
+        cache,
+        runtime_libs::host_include_dirs(),
+    )?;
+    for lib in &offered.found {
+        match &lib.skipped {
+            None => eprintln!(
+                "pyrewrite: the runtime exports {} {}: offered to pkg-config (meson's \
+                 dependency('{}')) from {}",
+                lib.name,
+                lib.version,
+                lib.name,
+                offered
+                    .pkg_config_libdir
+                    .as_deref()
+                    .unwrap_or(Path::new("?"))
+                    .display()
+            ),
+            Some(why) => eprintln!(
+                "pyrewrite: the runtime exports {} {}, not offered to pkg-config: {why}",
+                lib.name, lib.version
+            ),
+        }
+    }
+    Ok(offered.pkg_config_libdir)
 }
 
 /// The wheel tags a Pyodide distribution accepts, read as `from-pyodide`

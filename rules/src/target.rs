@@ -66,6 +66,12 @@ pub struct Target {
     /// will be loaded into; `pyrewrite verify` checks them against it. Relative
     /// paths are relative to the profile file.
     pub pyodide_dir: Option<String>,
+    /// Absolute dir of pkg-config files for the C libraries the runtime itself
+    /// carries (Pyodide's main module exports zlib): headers only, no `Libs`,
+    /// since the runtime resolves those symbols when it loads a side module.
+    /// The generated meson cross file points pkg-config here and nowhere
+    /// else. Written by `pyrewrite target from-pyodide` (docs/target.md).
+    pub pkg_config_libdir: Option<String>,
     /// Environment of the rewritten commands only (e.g. `NODE_PATH` for the
     /// node that emcc runs when it links a program). Build processes that run
     /// unchanged never see it. Values are composed by [`Target::env_value`].
@@ -101,6 +107,7 @@ impl Default for Target {
             ldflags: strings(&["-O2", "-g0"]),
             cxx_ldflags: strings(&["-fexceptions"]),
             pyodide_dir: None,
+            pkg_config_libdir: None,
             env: BTreeMap::new(),
             node: "node".into(),
             generated_dir: String::new(),

@@ -150,13 +150,14 @@ fn host_pyconfig(include: &Path) -> Result<(PathBuf, String)> {
 }
 
 /// FNV-1a, 64 bit: a stable cache key (not a security boundary).
-struct Fnv(u64);
+/// FNV-1a over fields, for content-addressed dir names.
+pub(super) struct Fnv(pub(super) u64);
 
 impl Fnv {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Fnv(0xcbf2_9ce4_8422_2325)
     }
-    fn write(&mut self, bytes: &[u8]) {
+    pub(super) fn write(&mut self, bytes: &[u8]) {
         for b in bytes {
             self.0 ^= u64::from(*b);
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);

@@ -1,4 +1,4 @@
-"""Sizes meson found at configure time, and a checksum computed in C (`_sizes`)."""
-from ._sizes import adler32, sizes
+"""Sizes meson found at configure time, and a checksum computed by zlib (`_sizes`)."""
+from ._sizes import adler32, sizes, zlib_version
 
-__all__ = ["adler32", "sizes"]
+__all__ = ["adler32", "sizes", "zlib_version"]
