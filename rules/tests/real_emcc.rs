@@ -1,7 +1,9 @@
 //! The rewritten commands are accepted by the real emcc 3.1.6 and produce
 //! wasm: objects start with `\0asm`, and shared links are side modules whose
 //! first section is the `dylink.0` custom section Pyodide's loader reads.
-//! Skipped (with a message) only when /usr/bin/emcc is absent.
+//! Without /usr/bin/emcc these tests fail, naming what to install: a test
+//! never passes without what it proves (the project's one missing-prerequisite
+//! policy, docs/e2e.md "Prerequisites").
 
 use pyrewrite_rules::{decide, Decision, Target};
 use std::ffi::OsStr;
@@ -10,6 +12,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const EMCC: &str = "/usr/bin/emcc";
+
+/// Fails the test, naming the fix, when the real emcc is absent.
+fn require_emcc() {
+    assert!(
+        Path::new(EMCC).exists(),
+        "{EMCC} is missing: run scripts/setup.sh (it installs Debian's `emscripten`)"
+    );
+}
 
 fn target() -> Target {
     Target {
@@ -109,12 +119,7 @@ fn first_custom_section(bytes: &[u8]) -> String {
 
 #[test]
 fn rewritten_commands_build_wasm_side_modules_with_real_emcc() {
-    if !Path::new(EMCC).exists() {
-        println!(
-            "SKIPPED: {EMCC} is absent; install Debian's `emscripten` package to run this test"
-        );
-        return;
-    }
+    require_emcc();
     let dir = scratch("side-modules");
     let d = dir.0.as_path();
 
@@ -198,12 +203,7 @@ fn rewritten_commands_build_wasm_side_modules_with_real_emcc() {
 /// takes every member of every archive. The rewrite must link like native.
 #[test]
 fn shared_link_takes_archive_members_as_native_ld_does() {
-    if !Path::new(EMCC).exists() {
-        println!(
-            "SKIPPED: {EMCC} is absent; install Debian's `emscripten` package to run this test"
-        );
-        return;
-    }
+    require_emcc();
     let dir = scratch("archives");
     let d = dir.0.as_path();
     std::fs::write(d.join("dup.c"), "int f(void) { return 1; }\n").unwrap();
