@@ -11,6 +11,8 @@ use pyrewrite_rules::Target;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+#[path = "target/cxx_compat.rs"]
+mod cxx_compat;
 #[path = "target/dist.rs"]
 mod dist;
 #[path = "target/headers.rs"]
@@ -176,8 +178,16 @@ fn from_pyodide(
     } else {
         None
     };
-    let pkg_config_libdir = match &pyodide_dir {
-        Some(d) => offer_runtime_libs(Path::new(d), cache)?,
+    let runtime = match &pyodide_dir {
+        Some(d) => Some(read_runtime(Path::new(d))?),
+        None => None,
+    };
+    let pkg_config_libdir = match &runtime {
+        Some((bytes, main)) => offer_runtime_libs(bytes, main, cache)?,
+        None => None,
+    };
+    let cxx_compat_object = match &runtime {
+        Some((_, main)) => toolchain_report(&dist.platform_tag, &tools, main, cache),
         None => None,
     };
     // Node runs the wasm programs a build compiles and runs (meson's
@@ -196,6 +206,7 @@ fn from_pyodide(
         node,
         pyodide_dir,
         pkg_config_libdir: pkg_config_libdir.map(path_string),
+        cxx_compat_object: cxx_compat_object.map(path_string),
         emcc: path_string(tools.emcc),
         emxx: path_string(tools.emxx),
         emar: path_string(tools.emar),
@@ -208,17 +219,95 @@ fn from_pyodide(
     })
 }
 
-/// The pkg-config dir for the C libraries the runtime's main module exports
-/// (see target/runtime_libs.rs), reporting each library found.
-fn offer_runtime_libs(dist: &Path, cache: &Path) -> Result<Option<PathBuf>> {
+/// The runtime's main module: its bytes and what verify reads of it.
+fn read_runtime(dist: &Path) -> Result<(Vec<u8>, crate::verify::wasm::ModuleInfo)> {
     let wasm_path = dist.join("pyodide.asm.wasm");
     let bytes = std::fs::read(&wasm_path)
         .with_context(|| format!("cannot read {}", wasm_path.display()))?;
     let main = crate::verify::wasm::read_module(&bytes)
         .with_context(|| format!("cannot parse {}", wasm_path.display()))?;
+    Ok((bytes, main))
+}
+
+/// Says once which Emscripten built the runtime, which emcc builds will use,
+/// and what the difference costs (time_t, libc++); prepares the libc++ compat
+/// object when the runtime lacks the helpers emcc's headers call. A compat
+/// object that cannot be built is reported, not fatal.
+fn toolchain_report(
+    platform_tag: &str,
+    tools: &tools::Tools,
+    main: &crate::verify::wasm::ModuleInfo,
+    cache: &Path,
+) -> Option<PathBuf> {
+    use crate::verify::abi;
+    let emcc = tools.emcc.to_string_lossy();
+    let version_text = std::process::Command::new(tools.emcc.as_os_str())
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let runtime = platform_tag.parse::<abi::EmVersion>().ok();
+    let builder = abi::parse_emcc_version(&version_text);
+    let show = |v: Option<abi::EmVersion>| v.map_or("an unknown version".into(), |v| v.to_string());
+    eprintln!(
+        "pyrewrite: the runtime was built with Emscripten {}; builds use {emcc} ({})",
+        show(runtime),
+        show(builder)
+    );
+    if let (Some(r), Some(b)) = (runtime, builder) {
+        if abi::time_t_bits(r) != abi::time_t_bits(b) {
+            eprintln!(
+                "pyrewrite:   time_t: {}-bit in emcc {b}, {}-bit in the runtime: a module \
+                 calling time(), mktime(), difftime() … fails to load, one passing a struct \
+                 with a time_t (localtime, stat, gettimeofday …) reads the wrong layout; \
+                 `pyrewrite verify` names each",
+                abi::time_t_bits(b),
+                abi::time_t_bits(r)
+            );
+        }
+    }
+    match cxx_compat::prepare(
+        |s| main.exports.contains_key(s),
+        &tools.emxx,
+        &version_text,
+        cache,
+    ) {
+        Ok(cxx_compat::Outcome::NotNeeded) => None,
+        Ok(cxx_compat::Outcome::Object { path, created }) => {
+            eprintln!(
+                "pyrewrite:   libc++: the runtime's libc++ lacks {} helpers emcc's headers \
+                 call (std::vector/std::string errors); C++ side modules get the compat object \
+                 {} ({}). Code inlined from emcc's libc++ headers that reads the runtime's \
+                 libc++ data can still differ (e.g. ctype tables: `>>` word splitting)",
+                cxx_compat::BRIDGED
+                    .iter()
+                    .filter(|s| !main.exports.contains_key(**s))
+                    .count(),
+                path.display(),
+                if created { "built" } else { "reused" }
+            );
+            Some(path)
+        }
+        Err(e) => {
+            eprintln!(
+                "pyrewrite:   libc++: no compat object ({e:#}); C++ modules that call \
+                 std::vector/std::string error helpers will fail verify"
+            );
+            None
+        }
+    }
+}
+
+/// The pkg-config dir for the C libraries the runtime's main module exports
+/// (see target/runtime_libs.rs), reporting each library found.
+fn offer_runtime_libs(
+    bytes: &[u8],
+    main: &crate::verify::wasm::ModuleInfo,
+    cache: &Path,
+) -> Result<Option<PathBuf>> {
     let offered = runtime_libs::offer(
         |name| main.exports.contains_key(name),
-        &bytes,
+        bytes,
         cache,
         runtime_libs::host_include_dirs(),
     )?;
@@ -243,6 +332,12 @@ fn offer_runtime_libs(dist: &Path, cache: &Path) -> Result<Option<PathBuf>> {
         }
     }
     Ok(offered.pkg_config_libdir)
+}
+
+/// Whether the libc++ compat object defines `symbol` (verify's next step
+/// for a missing libc++ helper is then a regenerated profile).
+pub fn bridged_by_cxx_compat(symbol: &str) -> bool {
+    cxx_compat::BRIDGED.contains(&symbol)
 }
 
 /// The wheel tags a Pyodide distribution accepts, read as `from-pyodide`

@@ -193,6 +193,9 @@ pub(crate) fn decide(
         let setting = |f: &&str| !has(f.split('=').next().unwrap_or(f));
         if shared {
             trailing.extend(flags::SIDE_MODULE.iter().copied().filter(setting));
+            if cxx {
+                trailing.extend(target.cxx_compat_object.as_deref());
+            }
         } else if runnable {
             trailing.extend(flags::RUNNABLE_PROGRAM.iter().copied().filter(setting));
         }

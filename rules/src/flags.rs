@@ -23,6 +23,7 @@
 //! | `-fopenmp`, `-fopenmp=*` | refused | no threads in Pyodide; `-fopenmp-simd` is kept (no runtime) |
 //! | compile: `-Werror=implicit-function-declaration -Werror=mismatched-parameter-types -Werror=return-type -fPIC` | added | C mistakes that are only warnings natively become function signature mismatches that trap at run time in wasm; side modules must be position independent |
 //! | shared link: `-sSIDE_MODULE=1 -sWASM_BIGINT` | added | without SIDE_MODULE `emcc -shared` writes a relocatable object named `.so`; without WASM_BIGINT i64 imports do not match Pyodide's exports |
+//! | C++ shared link: the profile's `cxx_compat_object` | added | libc++ helpers emcc 3.1.6's headers call out of line that the runtime's newer libc++ no longer exports (docs/target.md) |
 //! | shared link: `-Wl,--no-whole-archive` first | added | emcc 3.1.6 wraps every input of a `SIDE_MODULE=1` link in `--whole-archive`, so two archives holding the same object (meson bundles an uninstalled static library into an installed one that links it) fail with `duplicate symbol`; native `ld` pulls only the members it needs, which is what the package was built and tested with (newer Emscripten gives `-shared` native semantics too). A `-Wl,--whole-archive` the build asks for still applies |
 
 // The option sets below are `match`es and `if` chains, not tables of string

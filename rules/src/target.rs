@@ -72,6 +72,11 @@ pub struct Target {
     /// The generated meson cross file points pkg-config here and nowhere
     /// else. Written by `pyrewrite target from-pyodide` (docs/target.md).
     pub pkg_config_libdir: Option<String>,
+    /// Absolute path of an object added to every C++ shared link: the libc++
+    /// helpers the profile's emcc declares out of line and the runtime's
+    /// newer libc++ no longer exports (weak definitions). Written by
+    /// `pyrewrite target from-pyodide` when the runtime lacks them.
+    pub cxx_compat_object: Option<String>,
     /// Environment of the rewritten commands only (e.g. `NODE_PATH` for the
     /// node that emcc runs when it links a program). Build processes that run
     /// unchanged never see it. Values are composed by [`Target::env_value`].
@@ -108,6 +113,7 @@ impl Default for Target {
             cxx_ldflags: strings(&["-fexceptions"]),
             pyodide_dir: None,
             pkg_config_libdir: None,
+            cxx_compat_object: None,
             env: BTreeMap::new(),
             node: "node".into(),
             generated_dir: String::new(),

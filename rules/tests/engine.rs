@@ -404,3 +404,32 @@ fn random_argvs_never_panic() {
         assert_eq!(explain(path.as_bytes(), &argv, &target, &read).decision, d);
     }
 }
+
+/// The profile's libc++ compat object goes into C++ shared links only: C
+/// side modules do not call libc++, and programs link emcc's whole libc++.
+#[test]
+fn the_cxx_compat_object_joins_cxx_shared_links_only() {
+    let target = Target {
+        cxx_compat_object: Some("/cache/pyrewrite-cxxcompat-1.o".into()),
+        ..profile()
+    };
+    let none = |_: &[u8]| None;
+    let has_compat = |argv: &[&str]| {
+        let argv: Vec<&[u8]> = argv.iter().map(|a| a.as_bytes()).collect();
+        match decide(argv[0], &argv, &target, &none) {
+            Decision::Rewrite { argv, .. } => argv
+                .iter()
+                .any(|a| a.as_slice() == b"/cache/pyrewrite-cxxcompat-1.o"),
+            d => panic!("not a rewrite: {d:?}"),
+        }
+    };
+    assert!(has_compat(&["g++", "-shared", "x.o", "-o", "x.so"]));
+    assert!(has_compat(&["c++", "-shared", "x.cpp", "-o", "x.so"]));
+    assert!(has_compat(&[
+        "gcc", "-shared", "x.o", "-lstdc++", "-o", "x.so"
+    ]));
+    assert!(!has_compat(&["gcc", "-shared", "x.o", "-o", "x.so"]));
+    assert!(!has_compat(&["g++", "x.o", "-o", "prog"]));
+    assert!(!has_compat(&["g++", "-c", "x.cpp", "-o", "x.o"]));
+    assert!(!has_compat(&["g++", "-r", "x.o", "-o", "y.o"]));
+}

@@ -38,6 +38,24 @@ impl FromStr for EmVersion {
     }
 }
 
+/// The version `EMCC --version` prints on its first line, if it runs.
+pub fn emcc_version(emcc: &str) -> Option<EmVersion> {
+    let out = std::process::Command::new(emcc)
+        .arg("--version")
+        .output()
+        .ok()?;
+    parse_emcc_version(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// The version on the first line of `emcc --version`'s output
+/// (`emcc (Emscripten gcc/clang-like replacement + linker emulating GNU ld) 3.1.6`).
+pub fn parse_emcc_version(text: &str) -> Option<EmVersion> {
+    text.lines()
+        .next()?
+        .split_whitespace()
+        .find_map(|w| w.parse::<EmVersion>().ok())
+}
+
 /// First Emscripten version whose `time_t` is 64-bit (PR #17401).
 pub const TIME_T_64_SINCE: EmVersion = EmVersion(3, 1, 16);
 

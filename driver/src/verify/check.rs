@@ -390,7 +390,11 @@ fn missing_function(
                 "`{name}` belongs to {lib}, which neither the runtime nor any shared library given \
                  provides: the module loads, and the first call to `{name}` fails{weak_note}"
             ),
-            if lib == abi::LIBCXX {
+            if lib == abi::LIBCXX && crate::target_cmd::bridged_by_cxx_compat(name) {
+                "regenerate the target profile with `pyrewrite target from-pyodide` (it adds \
+                 the libc++ compat object that defines this helper) and rebuild"
+                    .to_string()
+            } else if lib == abi::LIBCXX {
                 format!(
                     "build with the runtime's Emscripten ({}), whose libc++ the runtime exports",
                     version_or(abi_runtime_version)

@@ -7,7 +7,7 @@
 //! This reads every extension's imports and the runtime's exports (wasmparser),
 //! resolves them like Emscripten's loader, and explains what would go wrong.
 
-mod abi;
+pub mod abi;
 mod check;
 mod report;
 pub mod runtime;
@@ -278,16 +278,6 @@ fn assumed_builder(profile_emcc: Option<&str>) -> (Option<abi::EmVersion>, Strin
     } else {
         format!("assumed: the installed emcc (`{emcc} --version`)")
     };
-    let version = std::process::Command::new(emcc)
-        .arg("--version")
-        .output()
-        .ok()
-        .and_then(|o| {
-            let text = String::from_utf8_lossy(&o.stdout).into_owned();
-            let first = text.lines().next().unwrap_or("").to_string();
-            first
-                .split_whitespace()
-                .find_map(|w| w.parse::<abi::EmVersion>().ok())
-        });
+    let version = abi::emcc_version(emcc);
     (version, from)
 }

@@ -1,4 +1,4 @@
 """A C++ extension that uses exceptions (`_cxx`)."""
-from ._cxx import checked_sum, parse_int
+from ._cxx import char_at, checked_sum, parse_int, reserve
 
-__all__ = ["checked_sum", "parse_int"]
+__all__ = ["char_at", "checked_sum", "parse_int", "reserve"]

@@ -28,6 +28,8 @@ template <class F> PyObject *translate(F body) {
         return body();
     } catch (const std::invalid_argument &e) {
         PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const std::length_error &e) {
+        PyErr_SetString(PyExc_MemoryError, e.what());
     } catch (const std::out_of_range &e) {
         PyErr_SetString(PyExc_OverflowError, e.what());
     } catch (const std::exception &e) {
@@ -75,7 +77,48 @@ static PyObject *parse_int(PyObject *, PyObject *arg) {
     });
 }
 
+// reserve(kind, n) -> the size after resizing a std::vector<long long> to n
+// elements (kind "vector"), or the capacity after reserving n chars of a
+// std::string (kind "string"). More than max_size()
+// throws std::length_error from libc++'s own out-of-line helpers
+// (`__vector_base_common<true>::__throw_length_error`,
+// `__basic_string_common<true>::__throw_length_error`) -> MemoryError.
+static PyObject *reserve(PyObject *, PyObject *args) {
+    const char *kind;
+    unsigned long long n;
+    if (!PyArg_ParseTuple(args, "sK", &kind, &n)) return nullptr;
+    return translate([&]() -> PyObject * {
+        std::size_t capacity;
+        if (std::string(kind) == "vector") {
+            std::vector<long long> v;
+            v.resize(static_cast<std::size_t>(n));
+            capacity = v.size();
+        } else {
+            std::string s;
+            s.reserve(static_cast<std::size_t>(n));
+            capacity = s.capacity();
+        }
+        return PyLong_FromSize_t(capacity);
+    });
+}
+
+// char_at(s, i) -> s[i] through std::string::at, whose std::out_of_range
+// (libc++'s `__basic_string_common<true>::__throw_out_of_range`) -> IndexError.
+static PyObject *char_at(PyObject *, PyObject *args) {
+    const char *s;
+    Py_ssize_t i;
+    if (!PyArg_ParseTuple(args, "sn", &s, &i)) return nullptr;
+    try {
+        return PyUnicode_FromStringAndSize(&std::string(s).at(static_cast<std::size_t>(i)), 1);
+    } catch (const std::out_of_range &e) {
+        PyErr_SetString(PyExc_IndexError, e.what());
+        return nullptr;
+    }
+}
+
 static PyMethodDef methods[] = {
+    {"reserve", reserve, METH_VARARGS, "Reserve n elements of a vector or string."},
+    {"char_at", char_at, METH_VARARGS, "s[i] through std::string::at."},
     {"checked_sum", checked_sum, METH_O, "Sum of non-negative items and count skipped."},
     {"parse_int", parse_int, METH_O, "Parse an int with std::stoll."},
     {nullptr, nullptr, 0, nullptr}};
