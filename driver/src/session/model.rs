@@ -65,7 +65,7 @@ impl Summary {
         // exec did nothing, so it is no compile.
         let mut step = match event.action {
             Action::Rewrite | Action::Passthrough => {
-                classify_step(event.tool.as_deref(), &event.argv)
+                classify_step(event.tool.as_deref(), &event.argv, &event.cwd)
             }
             Action::Answer | Action::Refuse => Step::Other,
         };
@@ -81,7 +81,7 @@ impl Summary {
             }
         }
         match &step {
-            Step::Compile { sources } => {
+            Step::Compile { sources, .. } => {
                 self.compiles += sources.len() as u64;
                 self.current_source = sources.last().cloned();
             }
