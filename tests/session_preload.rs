@@ -262,6 +262,65 @@ fn run_puts_rewritten_compiles_inside_removed_response_files_in_the_compdb() {
     assert!(err.contains("2 rewritten"), "{err}");
 }
 
+/// `pyrewrite run -- gcc -c x.c`: the build command itself is a compiler
+/// call, rewritten and counted once — also from a shell whose LD_PRELOAD
+/// already holds another copy of the library (an older build at another
+/// path), which once compiled it outside the session (0 execs seen) and,
+/// left in the build's LD_PRELOAD, hooked every exec twice.
+#[test]
+fn a_stale_library_copy_first_in_ld_preload_is_replaced_and_execs_count_once() {
+    let s = TempDir::new("stale-copy");
+    s.write("x.c", "int x(void) { return 1; }\n");
+    let (emcc, target) = fake_emcc_target(&s);
+    let stale = s.path().join("old/libpyrewrite.so");
+    std::fs::create_dir_all(stale.parent().unwrap()).unwrap();
+    std::fs::copy(common::session_preload(), &stale).unwrap();
+    let own = std::path::absolute(common::session_preload()).unwrap();
+    for ld_preload in [None, Some(format!("{}:libm.so.6", stale.display()))] {
+        let _ = std::fs::remove_dir_all(s.path().join(".pyrewrite"));
+        let _ = std::fs::remove_file(s.path().join("fake/calls.log"));
+        let mut cmd = run_with(&target);
+        if let Some(v) = &ld_preload {
+            cmd.env("LD_PRELOAD", v);
+        }
+        // The compiler directly, then from a shell that shows its LD_PRELOAD.
+        let out = run_in(s.path(), cmd.args(["--", "gcc", "-c", "x.c"]));
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(0), "{ld_preload:?}: {err}");
+        assert!(
+            err.contains("1 execs seen: 1 rewritten, 0 passed through"),
+            "{ld_preload:?}: {err}"
+        );
+        assert!(err.contains("1 compiled"), "{ld_preload:?}: {err}");
+        let calls = std::fs::read_to_string(s.path().join("fake/calls.log")).unwrap();
+        assert_eq!(calls.lines().count(), 1, "{calls}");
+        assert!(calls.starts_with(emcc.to_str().unwrap()), "{calls}");
+
+        let script = "echo \"$LD_PRELOAD\" > seen.txt; exec gcc -c x.c";
+        let mut cmd = run_with(&target);
+        if let Some(v) = &ld_preload {
+            cmd.env("LD_PRELOAD", v);
+        }
+        let out = run_in(s.path(), cmd.args(["--", "sh", "-c", script]));
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(0), "{ld_preload:?}: {err}");
+        assert!(
+            err.contains("2 execs seen: 1 rewritten, 1 passed through"),
+            "{ld_preload:?}: {err}"
+        );
+        let log = read_json_lines(&s.path().join(".pyrewrite/events.jsonl"));
+        let gcc: Vec<_> = log.iter().filter(|e| e["argv"][0] == "gcc").collect();
+        assert_eq!(gcc.len(), 1, "one event for one exec: {log:#?}");
+        let seen = std::fs::read_to_string(s.path().join("seen.txt")).unwrap();
+        let entries: Vec<&str> = seen.trim().split([':', ' ']).collect();
+        assert_eq!(entries[0], own.to_str().unwrap(), "{seen}");
+        assert!(!seen.contains("/old/"), "the stale copy was kept: {seen}");
+        if ld_preload.is_some() {
+            assert_eq!(entries[1..], ["libm.so.6"], "other entries kept: {seen}");
+        }
+    }
+}
+
 #[test]
 fn no_event_is_lost_from_8_parallel_jobs_of_200_compiles() {
     let s = TempDir::new("many");

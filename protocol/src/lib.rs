@@ -8,6 +8,7 @@
 //! | piece | why it lives here |
 //! |---|---|
 //! | [`env`] names | the driver sets them, the preload reads and restores them |
+//! | [`preload`] | which `LD_PRELOAD` entry is a pyrewrite library: the driver replaces stale copies by its own, the preload keeps exactly one |
 //! | [`Event`] | the preload writes one JSON line per exec, the driver parses it |
 //! | [`Action`] | same words as `pyrewrite explain --json`, so logs and explain agree |
 
@@ -41,6 +42,31 @@ pub mod env {
     pub const NATIVE: &str = "PYREWRITE_NATIVE";
     /// Every variable that must survive `env -i` and friends.
     pub const SESSION_VARS: &[&str] = &[TARGET, MODE, SOCKET, EVENTS, DEBUG, PRELOAD];
+}
+
+/// `LD_PRELOAD` as both sides read it. One rule, so that the driver and the
+/// library never disagree on which entry is a pyrewrite library (they once
+/// did: the driver compared exact paths, the library file names, and an
+/// older copy at another path made a session see no exec at all).
+pub mod preload {
+    /// The file name of the library.
+    pub const FILE_NAME: &str = "libpyrewrite.so";
+
+    /// The non-empty entries of an `LD_PRELOAD` value (the loader separates
+    /// them by spaces or colons).
+    pub fn entries(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+        value
+            .split(|&b| b == b' ' || b == b':')
+            .filter(|e| !e.is_empty())
+    }
+
+    /// Whether an `LD_PRELOAD` entry is a pyrewrite library: any file named
+    /// [`FILE_NAME`] in any directory (another build, an older copy), or
+    /// exactly `own`, the path the session preloads (which may be renamed).
+    pub fn is_pyrewrite_library(entry: &[u8], own: Option<&[u8]>) -> bool {
+        let base = entry.rsplit(|&b| b == b'/').next().unwrap_or(entry);
+        base == FILE_NAME.as_bytes() || own == Some(entry)
+    }
 }
 
 /// What happened to an exec; the same words `pyrewrite explain --json` prints.
@@ -113,6 +139,20 @@ impl Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pyrewrite_libraries_in_ld_preload() {
+        use preload::{entries, is_pyrewrite_library as is_lib};
+        let own = Some(&b"/opt/x/renamed.so"[..]);
+        assert!(is_lib(b"/old/copy/libpyrewrite.so", own));
+        assert!(is_lib(b"libpyrewrite.so", None));
+        assert!(is_lib(b"/opt/x/renamed.so", own));
+        assert!(!is_lib(b"/opt/y/renamed.so", own));
+        assert!(!is_lib(b"/lib/libpyrewrite.so.old", own));
+        assert!(!is_lib(b"libm.so.6", own));
+        let got: Vec<&[u8]> = entries(b" a.so::b.so  c.so:").collect();
+        assert_eq!(got, [&b"a.so"[..], b"b.so", b"c.so"]);
+    }
 
     #[test]
     fn event_round_trips_and_uses_explain_words() {
