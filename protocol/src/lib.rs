@@ -8,6 +8,7 @@
 //! | piece | why it lives here |
 //! |---|---|
 //! | [`env`] names | the driver sets them, the preload reads and restores them |
+//! | [`socket`] | how long the preload waits for the driver, and where it counts the events it dropped |
 //! | [`preload`] | which `LD_PRELOAD` entry is a pyrewrite library: the driver replaces stale copies by its own, the preload keeps exactly one |
 //! | [`Event`] | the preload writes one JSON line per exec, the driver parses it |
 //! | [`Action`] | same words as `pyrewrite explain --json`, so logs and explain agree |
@@ -42,6 +43,24 @@ pub mod env {
     pub const NATIVE: &str = "PYREWRITE_NATIVE";
     /// Every variable that must survive `env -i` and friends.
     pub const SESSION_VARS: &[&str] = &[TARGET, MODE, SOCKET, EVENTS, DEBUG, PRELOAD];
+}
+
+/// The event socket's bounds, shared by the preload (which waits at most
+/// this long and counts what it drops) and the driver (which reports the
+/// count).
+pub mod socket {
+    /// The longest one exec waits for the driver to take its event (connect
+    /// and send together), in milliseconds. A driver that stopped reading
+    /// (SIGSTOP, a hung reader, a full backlog) costs each process of the
+    /// build at most this once: after a timeout, later events of the same
+    /// process are dropped at once.
+    pub const DEADLINE_MS: i64 = 1000;
+
+    /// Appended to `PYREWRITE_SOCKET`: a file the preload appends one byte to
+    /// for each event it could not deliver (its size is the count), read by
+    /// the driver at the end of the session. It sits in the driver's private
+    /// directory, so a driver that is gone takes it with it.
+    pub const LOST_SUFFIX: &str = ".lost";
 }
 
 /// `LD_PRELOAD` as both sides read it. One rule, so that the driver and the

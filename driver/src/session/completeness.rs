@@ -30,7 +30,7 @@
 //! again after the build, with its outputs sent to a private temporary
 //! directory ([`reproduce`]).
 
-use super::step::{classify_step, Step};
+use super::step::{classify_step, event_step, Step};
 use crate::wheel::extension::{self, SharedObject};
 use crate::wheel::provenance::shell_words;
 use pyrewrite_protocol::{env, Action, Event};
@@ -127,7 +127,12 @@ impl Attempts {
             (Action::Rewrite, Some(new)) => new.clone(),
             _ => e.argv.clone(),
         };
-        let (kind, outputs) = match classify_step(e.tool.as_deref(), &e.argv, &e.cwd) {
+        // A refused compile is evidence too: read what the build asked for.
+        let step = match e.action {
+            Action::Refuse => classify_step(e.tool.as_deref(), &e.argv, &e.cwd),
+            _ => event_step(e),
+        };
+        let (kind, outputs) = match step {
             // The rewrite keeps `-o`: the objects of the build's command
             // are those of the command that ran.
             Step::Compile { sources, objects } => (Kind::Compile { sources }, objects),

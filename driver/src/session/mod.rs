@@ -443,7 +443,10 @@ fn consume(
             Incoming::Malformed(line) => {
                 summary.malformed += 1;
                 if summary.malformed == 1 {
-                    eprintln!("pyrewrite: warning: skipped a malformed event line: {line}");
+                    // At most a screenful: a cut event can hold a huge argv.
+                    let shown: String = line.chars().take(300).collect();
+                    let more = if shown.len() < line.len() { " ..." } else { "" };
+                    eprintln!("pyrewrite: warning: skipped a malformed event line: {shown}{more}");
                 }
                 continue;
             }
@@ -465,6 +468,23 @@ fn consume(
         entries,
         log,
         log_error,
+    }
+}
+
+/// The preload drops an event the driver does not take within
+/// `socket::DEADLINE_MS` (a stalled driver must not hang the build) and
+/// counts it in `<socket>.lost`, one byte each. Always a warning, even with
+/// `--quiet`: the counts, the log and the database miss those execs.
+fn report_lost_events(socket: &Path) {
+    use pyrewrite_protocol::socket::{DEADLINE_MS, LOST_SUFFIX};
+    let mut lost_file = socket.as_os_str().to_os_string();
+    lost_file.push(LOST_SUFFIX);
+    let lost = std::fs::metadata(&lost_file).map_or(0, |m| m.len());
+    if lost > 0 {
+        eprintln!(
+            "pyrewrite: warning: {lost} event(s) lost: the driver did not take them within \
+             {DEADLINE_MS} ms; the counts, the event log and compile_commands.json miss those execs"
+        );
     }
 }
 
@@ -496,6 +516,7 @@ fn run_session(
     let consumed = consumer
         .join()
         .map_err(|_| anyhow::anyhow!("the event consumer thread panicked"))?;
+    report_lost_events(&socket);
     drop(private);
     child::restore_default_signals();
     let status = status?;

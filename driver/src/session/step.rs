@@ -7,6 +7,7 @@
 //! included. This module only turns event strings into bytes and back and
 //! reads the response files, relative to the exec's working directory.
 
+use pyrewrite_protocol::{Action, Event};
 use pyrewrite_rules::command::{self, read_command};
 use pyrewrite_rules::Tool;
 use std::ffi::OsStr;
@@ -79,6 +80,21 @@ pub fn read(tool: Option<&str>, argv: &[String], cwd: &str) -> Command {
 /// The build step of an exec (see [`read`]).
 pub fn classify_step(tool: Option<&str>, argv: &[String], cwd: &str) -> Step {
     read(tool, argv, cwd).step
+}
+
+/// The build step of an event: read from the command that ran. A rewrite
+/// keeps the step (same mode, sources, `-o`), and its `@file`s are the
+/// copies the preload wrote, which stay; the build's own response files may
+/// be gone by the time the event is read (ninja deletes them once a command
+/// succeeded). Answered and refused execs did nothing.
+pub fn event_step(event: &Event) -> Step {
+    match (event.action, &event.new_argv) {
+        (Action::Rewrite, Some(ran)) => classify_step(event.tool.as_deref(), ran, &event.cwd),
+        (Action::Rewrite | Action::Passthrough, _) => {
+            classify_step(event.tool.as_deref(), &event.argv, &event.cwd)
+        }
+        (Action::Answer | Action::Refuse, _) => Step::Other,
+    }
 }
 
 /// A response file named in an exec that ran in `cwd`, if it is readable
