@@ -122,6 +122,71 @@ fn failing_execs_return_the_same_status_and_errno_with_and_without_preload() {
     );
 }
 
+/// errno after `posix_spawn`/`posix_spawnp` is exactly what libc leaves,
+/// success or failure: for a PATH search, the errno of the failed candidates
+/// before the hit (glibc's search runs in a child sharing the caller's
+/// memory), and nothing of what the hook does afterwards (reporting, the
+/// profile, a compiler call's response files).
+#[test]
+fn errno_after_posix_spawn_is_what_libc_leaves() {
+    let (dir, s, _) = setup("spawn-errno");
+    let prog = build_c_fixture("spawn_errno.c", &dir);
+    write(&dir, "x.c", "int x;\n");
+    let direct = "/usr/bin:/bin".to_string();
+    // Missing directories first: the look-up probes them (ENOENT).
+    let missing_first = format!("{d}/missing1:{d}/missing2:/usr/bin:/bin", d = dir.display());
+    let cases: &[&[&str]] = &[
+        &["posix_spawnp", "true", "true"],
+        &["posix_spawnp", "gcc", "gcc", "-c", "x.c", "-o", "x.o"],
+        // A compiler call whose response file is missing: the rules' read
+        // of it fails (ENOENT) inside the hook.
+        &["posix_spawnp", "gcc", "gcc", "-c", "x.c", "@missing.rsp"],
+        &["posix_spawnp", "gcc", "gcc", "-print-multiarch"],
+        &["posix_spawnp", "no-such-program", "no-such-program"],
+        &["posix_spawn", "/bin/true", "true"],
+        &[
+            "posix_spawn",
+            "/usr/bin/gcc",
+            "gcc",
+            "-c",
+            "x.c",
+            "@missing.rsp",
+        ],
+        &["posix_spawn", "/nonexistent/gcc", "gcc"],
+    ];
+    // The line the fixture prints (a child may print before it).
+    let rc_line = |o: &Output| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .find(|l| l.starts_with("rc="))
+            .map(String::from)
+    };
+    let (mut kept, mut enoent) = (false, false);
+    for path in [&direct, &missing_first] {
+        for args in cases {
+            let (with, without) = both_ways(&s, &prog, args, path);
+            let expected = rc_line(&without);
+            assert!(expected.is_some(), "{args:?}: {without:?}");
+            assert_eq!(rc_line(&with), expected, "{args:?} with PATH={path}");
+            let errno_is = |e: i32| {
+                expected
+                    .as_deref()
+                    .is_some_and(|l| l.ends_with(&format!(" errno={e}")))
+            };
+            kept |= errno_is(libc::EDOM);
+            enoent |= errno_is(libc::ENOENT);
+        }
+    }
+    // Both outcomes occur, so both are compared: the caller's errno kept,
+    // and libc's search leaving ENOENT.
+    assert!(kept && enoent, "kept: {kept}, ENOENT: {enoent}");
+    let events = s.events();
+    assert!(
+        events.iter().any(|e| e.action == Action::Rewrite),
+        "a compile was rewritten: {events:#?}"
+    );
+}
+
 #[test]
 fn sixteen_threads_spawning_compilers_lose_no_event() {
     let dir = scratch("threads");

@@ -3,6 +3,9 @@
 //! exactly as libpyrewrite.so does (one connection, one JSON line, per exec).
 //! This proves the driver side (collector, log, compdb, exit statuses,
 //! signals) independently of the preload; `session_preload.rs` runs the real one.
+//! The real library is still preloaded into the client, and the driver starts
+//! the build through a hooked exec (`session/child.rs`): the client's own
+//! exec (`python3 client.py`, a passthrough) is one more exec seen.
 
 mod common;
 
@@ -123,7 +126,7 @@ fn trace_records_tool_events_writes_compdb_and_propagates_exit_code() {
     );
     let err = stderr_of(&out);
     assert!(
-        err.contains("5 execs seen: 3 rewritten, 1 passed through, 1 answered, 0 refused"),
+        err.contains("6 execs seen: 3 rewritten, 2 passed through, 1 answered, 0 refused"),
         "{err}"
     );
     assert!(err.contains("2 compiled, 1 linked"), "{err}");
@@ -147,12 +150,13 @@ fn trace_all_records_every_exec_and_summary_reads_it_back() {
         "--quiet printed: {}",
         stderr_of(&out)
     );
-    assert_eq!(read_json_lines(&log).len(), 5);
+    // The client's own exec, and the five it sends.
+    assert_eq!(read_json_lines(&log).len(), 6);
     let summary = run_in(s.path(), driver().args(["events", "summary"]).arg(&log));
     assert_eq!(summary.status.code(), Some(0));
     let text = String::from_utf8_lossy(&summary.stdout);
     assert!(
-        text.contains("5 execs seen: 3 rewritten, 1 passed through, 1 answered, 0 refused"),
+        text.contains("6 execs seen: 3 rewritten, 2 passed through, 1 answered, 0 refused"),
         "{text}"
     );
     assert!(text.contains("tools: c++ 2, cc 2"), "{text}");
@@ -195,10 +199,11 @@ fn run_compdb_holds_rewritten_commands() {
         .collect();
     argv0.sort();
     assert_eq!(argv0, vec!["/usr/bin/em++", "/usr/bin/emcc"]);
-    // run records every exec, the configure-style python3 one included.
+    // run records every exec, the configure-style python3 one included,
+    // and the client's own exec.
     assert_eq!(
         read_json_lines(&s.path().join(".pyrewrite/events.jsonl")).len(),
-        5
+        6
     );
     assert!(
         stderr_of(&out).contains("no new wheel found"),
@@ -494,7 +499,7 @@ fn on_a_terminal_the_status_row_is_reserved_and_given_back() {
         .find("\x1b[10;1H\x1b[2Kpyrewrite: 1 compiled, 0 linked  src/")
         .expect("no status on the bottom row");
     let give_back = tty.find("\x1b[1;10r").expect("scroll region not restored");
-    let summary = tty.find("5 execs seen").expect("no summary");
+    let summary = tty.find("6 execs seen").expect("no summary");
     assert!(
         reserve < status && status < give_back && give_back < summary,
         "{tty:?}"

@@ -165,6 +165,162 @@ fn run_rewrites_a_make_build_and_the_compdb_holds_the_wasm_commands() {
     assert!(err.contains("4 rewritten"), "{err}");
 }
 
+/// The way ninja (meson, CMake) runs long command lines: flags and source in
+/// a response file. `CLEAN=rm` removes it once the compile succeeded, as
+/// ninja does.
+const RSP_MAKEFILE: &str = "\
+CLEAN ?= true
+all: build/a.o build/b.o
+build/%.o: src/%.c
+\t@mkdir -p build
+\t@printf '%s\\n' -Iinclude -DDEMO_SCALE=3 -c $< -o $@ > build/$*.rsp
+\t$(CC) -O1 @build/$*.rsp
+\t$(CLEAN) -f build/$*.rsp
+";
+
+fn rsp_project(s: &TempDir) {
+    s.write("Makefile", RSP_MAKEFILE);
+    s.write("include/demo.h", "int demo_scale(void);\n");
+    for name in ["a", "b"] {
+        // Compiles only with the -I and -D that are in the response file.
+        s.write(
+            &format!("src/{name}.c"),
+            &format!("#include \"demo.h\"\nint {name}(void) {{ return DEMO_SCALE; }}\n"),
+        );
+    }
+}
+
+/// The `arguments` of a compilation database entry.
+fn compdb_args(entry: &serde_json::Value) -> Vec<String> {
+    entry["arguments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn trace_puts_compiles_inside_response_files_in_the_compdb() {
+    let s = TempDir::new("rsp-trace");
+    rsp_project(&s);
+    let out = run_in(s.path(), pyrewrite("trace").args(["--", "make", "-j2"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(s.path().join("build/a.o").is_file());
+    let db = compdb(&s.path().join(".pyrewrite/compile_commands.json"));
+    assert_eq!(compdb_files(&db), set(&["a.c", "b.c"]), "{db:#?}");
+    for entry in &db {
+        let args = compdb_args(entry);
+        // Expanded: the flags are there, the `@file` is not.
+        assert_eq!(args[0], "cc", "{args:?}");
+        for flag in ["-O1", "-Iinclude", "-DDEMO_SCALE=3", "-c"] {
+            assert!(args.iter().any(|a| a == flag), "{flag} missing: {args:?}");
+        }
+        assert!(!args.iter().any(|a| a.starts_with('@')), "{args:?}");
+        let file = entry["file"].as_str().unwrap();
+        let stem = Path::new(file).file_stem().unwrap().to_str().unwrap();
+        assert_eq!(entry["output"], format!("build/{stem}.o"), "{entry}");
+    }
+    let err = stderr_of(&out);
+    assert!(err.contains("2 compiled, 0 linked"), "{err}");
+
+    // A clang tool reads the database: the file compiles only with the
+    // -I and -D that were inside the response file.
+    let tool = common::which(&["clang-check-14", "clang-check"])
+        .expect("clang-check-14 not found: run scripts/setup.sh (apt clang-tools-14)");
+    let check = Command::new(&tool)
+        .args(["-p", ".pyrewrite", "src/b.c"])
+        .current_dir(s.path())
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{}", stderr_of(&check));
+}
+
+#[test]
+fn run_puts_rewritten_compiles_inside_removed_response_files_in_the_compdb() {
+    let s = TempDir::new("rsp-run");
+    rsp_project(&s);
+    let (emcc, target) = fake_emcc_target(&s);
+    let out = run_in(
+        s.path(),
+        run_with(&target).args(["--", "make", "-j2", "CLEAN=rm"]),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    // The build removed its response files, as ninja does.
+    assert!(!s.path().join("build/a.rsp").exists());
+    let db = compdb(&s.path().join(".pyrewrite/compile_commands.json"));
+    assert_eq!(compdb_files(&db), set(&["a.c", "b.c"]), "{db:#?}");
+    for entry in &db {
+        let args = compdb_args(entry);
+        assert_eq!(Some(args[0].as_str()), emcc.to_str(), "{args:?}");
+        for flag in ["-O1", "-Iinclude", "-DDEMO_SCALE=3", "-c", "-fPIC"] {
+            assert!(args.iter().any(|a| a == flag), "{flag} missing: {args:?}");
+        }
+    }
+    let err = stderr_of(&out);
+    assert!(err.contains("2 compiled, 0 linked"), "{err}");
+    assert!(err.contains("2 rewritten"), "{err}");
+}
+
+/// `pyrewrite run -- gcc -c x.c`: the build command itself is a compiler
+/// call, rewritten and counted once — also from a shell whose LD_PRELOAD
+/// already holds another copy of the library (an older build at another
+/// path), which once compiled it outside the session (0 execs seen) and,
+/// left in the build's LD_PRELOAD, hooked every exec twice.
+#[test]
+fn a_stale_library_copy_first_in_ld_preload_is_replaced_and_execs_count_once() {
+    let s = TempDir::new("stale-copy");
+    s.write("x.c", "int x(void) { return 1; }\n");
+    let (emcc, target) = fake_emcc_target(&s);
+    let stale = s.path().join("old/libpyrewrite.so");
+    std::fs::create_dir_all(stale.parent().unwrap()).unwrap();
+    std::fs::copy(common::session_preload(), &stale).unwrap();
+    let own = std::path::absolute(common::session_preload()).unwrap();
+    for ld_preload in [None, Some(format!("{}:libm.so.6", stale.display()))] {
+        let _ = std::fs::remove_dir_all(s.path().join(".pyrewrite"));
+        let _ = std::fs::remove_file(s.path().join("fake/calls.log"));
+        let mut cmd = run_with(&target);
+        if let Some(v) = &ld_preload {
+            cmd.env("LD_PRELOAD", v);
+        }
+        // The compiler directly, then from a shell that shows its LD_PRELOAD.
+        let out = run_in(s.path(), cmd.args(["--", "gcc", "-c", "x.c"]));
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(0), "{ld_preload:?}: {err}");
+        assert!(
+            err.contains("1 execs seen: 1 rewritten, 0 passed through"),
+            "{ld_preload:?}: {err}"
+        );
+        assert!(err.contains("1 compiled"), "{ld_preload:?}: {err}");
+        let calls = std::fs::read_to_string(s.path().join("fake/calls.log")).unwrap();
+        assert_eq!(calls.lines().count(), 1, "{calls}");
+        assert!(calls.starts_with(emcc.to_str().unwrap()), "{calls}");
+
+        let script = "echo \"$LD_PRELOAD\" > seen.txt; exec gcc -c x.c";
+        let mut cmd = run_with(&target);
+        if let Some(v) = &ld_preload {
+            cmd.env("LD_PRELOAD", v);
+        }
+        let out = run_in(s.path(), cmd.args(["--", "sh", "-c", script]));
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(0), "{ld_preload:?}: {err}");
+        assert!(
+            err.contains("2 execs seen: 1 rewritten, 1 passed through"),
+            "{ld_preload:?}: {err}"
+        );
+        let log = read_json_lines(&s.path().join(".pyrewrite/events.jsonl"));
+        let gcc: Vec<_> = log.iter().filter(|e| e["argv"][0] == "gcc").collect();
+        assert_eq!(gcc.len(), 1, "one event for one exec: {log:#?}");
+        let seen = std::fs::read_to_string(s.path().join("seen.txt")).unwrap();
+        let entries: Vec<&str> = seen.trim().split([':', ' ']).collect();
+        assert_eq!(entries[0], own.to_str().unwrap(), "{seen}");
+        assert!(!seen.contains("/old/"), "the stale copy was kept: {seen}");
+        if ld_preload.is_some() {
+            assert_eq!(entries[1..], ["libm.so.6"], "other entries kept: {seen}");
+        }
+    }
+}
+
 #[test]
 fn no_event_is_lost_from_8_parallel_jobs_of_200_compiles() {
     let s = TempDir::new("many");

@@ -12,6 +12,7 @@ mod session;
 mod target_cmd;
 #[cfg(test)]
 mod test_support;
+mod unhooked;
 mod verify;
 mod wheel;
 
@@ -49,6 +50,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    unhooked::ensure();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(a) => session::run(a),

@@ -3,7 +3,10 @@
 //! * Survival: a build step that clears or replaces the environment (`env -i`,
 //!   `subprocess.run(env={...})`) would drop `LD_PRELOAD` and the session
 //!   variables and escape the session; we put them back, keeping any other
-//!   preload entries.
+//!   preload entries. Another copy of the library (another path, by the
+//!   protocol's rule `pyrewrite_protocol::preload::is_pyrewrite_library`)
+//!   is replaced by this session's own: two copies in one process would
+//!   each hook and report every exec.
 //! * Recursion guard: the rewritten compiler (emcc runs clang, wasm-ld, node)
 //!   runs with this library removed from `LD_PRELOAD`.
 //! * Profile environment: the rewritten compiler also gets the target
@@ -17,15 +20,9 @@ use crate::session::Session;
 use crate::small::SmallVec;
 use core::ffi::CStr;
 use libc::c_char;
+use pyrewrite_protocol::preload::entries as preload_entries;
 
 const LD_PRELOAD_EQ: &[u8] = b"LD_PRELOAD=";
-
-/// The non-empty entries of an `LD_PRELOAD` value (separated by spaces or colons).
-pub fn preload_entries(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value
-        .split(|&b| b == b' ' || b == b':')
-        .filter(|e| !e.is_empty())
-}
 
 /// Storage for a rebuilt envp; must outlive the exec that uses it.
 pub struct EnvBuf {
@@ -62,10 +59,11 @@ impl EnvBuf {
             self.preload.extend_from_slice(LD_PRELOAD_EQ);
             self.preload.extend_from_slice(ours);
             if let Some(i) = need.preload_at {
-                let old = entries.preload_value(i);
-                if !old.is_empty() {
+                // Other entries kept in order; pyrewrite libraries (stale
+                // copies, or our own spelled otherwise) give way to ours.
+                for e in preload_entries(entries.preload_value(i)).filter(|e| !s.is_ours(e)) {
                     self.preload.push(b' ');
-                    self.preload.extend_from_slice(old);
+                    self.preload.extend_from_slice(e);
                 }
             }
             self.preload.push(0);
@@ -151,7 +149,8 @@ impl EnvBuf {
 struct Needs {
     /// Index of its `LD_PRELOAD` entry.
     preload_at: Option<usize>,
-    /// Our library must be added to `LD_PRELOAD`.
+    /// Our library must be added to `LD_PRELOAD` (it is missing, or another
+    /// copy is there).
     preload: bool,
     /// Which of `Session::entries` are missing.
     missing: [bool; 8],
@@ -169,14 +168,15 @@ fn survey(entries: &Entries, s: &Session) -> Needs {
         preload: false,
         missing: [false; 8],
     };
-    let mut has_ours = false;
+    let (mut has_own, mut has_other_copy) = (false, false);
     for (i, e) in entries.iter().enumerate() {
         if let Some(v) = e.to_bytes().strip_prefix(LD_PRELOAD_EQ) {
             need.preload_at = Some(i);
-            has_ours = preload_entries(v).any(|e| s.is_ours(e));
+            has_own = preload_entries(v).any(|e| s.is_own(e));
+            has_other_copy = preload_entries(v).any(|e| s.is_ours(e) && !s.is_own(e));
         }
     }
-    need.preload = !has_ours && s.preload.is_some();
+    need.preload = (!has_own || has_other_copy) && s.preload.is_some();
     for (want, missing) in s.entries().zip(need.missing.iter_mut()) {
         let name = name_of(want.to_bytes());
         *missing = !entries.iter().any(|e| name_of(e.to_bytes()) == name);
@@ -300,12 +300,32 @@ mod tests {
         let s = session();
         let e = envp(&[
             c"A=1",
-            c"LD_PRELOAD=/x/libpyrewrite.so",
+            c"LD_PRELOAD=libm.so.6:/lib/libpyrewrite.so",
             c"PYREWRITE_EVENTS=/other",
             c"PYREWRITE_MODE=trace",
         ]);
         let mut b = EnvBuf::new();
         assert_eq!(unsafe { b.keep(e.as_ptr(), &s) }, e.as_ptr());
+    }
+
+    #[test]
+    fn another_copy_of_the_library_is_replaced_by_ours() {
+        let s = session();
+        let e = envp(&[
+            c"LD_PRELOAD=/old/libpyrewrite.so:libm.so.6 /lib/libpyrewrite.so",
+            c"PYREWRITE_EVENTS=/other",
+            c"PYREWRITE_MODE=trace",
+        ]);
+        let mut b = EnvBuf::new();
+        let got = read(unsafe { b.keep(e.as_ptr(), &s) });
+        assert_eq!(
+            got,
+            [
+                "PYREWRITE_EVENTS=/other",
+                "PYREWRITE_MODE=trace",
+                "LD_PRELOAD=/lib/libpyrewrite.so libm.so.6"
+            ]
+        );
     }
 
     #[test]

@@ -272,16 +272,29 @@ pub unsafe extern "C" fn execveat(
 // ---------------------------------------------------------------- posix_spawn
 
 /// How posix_spawn-like calls start a program: a child the parent can waitpid.
+///
+/// `posix_spawn*` report failure by their return value, and `errno` is
+/// whatever libc's spawn leaves. glibc's `posix_spawnp` searches PATH in a
+/// child that shares the caller's memory, so each failed `execve` before the
+/// hit leaves its errno in the caller's (ENOENT for a missing directory);
+/// our walk probes the same candidates with `fstatat`, which fail the same
+/// way. What happens after the walk — reporting, reading the profile and
+/// response files for a compiler call — must not show through: `errno` is
+/// the value right after the look-up (the caller's own for `posix_spawn`),
+/// put back right before each real call.
 struct SpawnLaunch {
     pid: *mut pid_t,
     path: *const c_char,
     actions: *const posix_spawn_file_actions_t,
     attr: *const posix_spawnattr_t,
     argv: Argv,
+    /// errno after the look-up, as libc's own search would leave it.
+    errno: c_int,
 }
 
 impl Launch for SpawnLaunch {
     unsafe fn original(&self, envp: Argv) -> c_int {
+        set_errno(self.errno);
         unsafe {
             real::posix_spawn(
                 self.pid,
@@ -294,6 +307,7 @@ impl Launch for SpawnLaunch {
         }
     }
     unsafe fn other(&self, path: *const c_char, argv: Argv, envp: Argv) -> c_int {
+        set_errno(self.errno);
         unsafe { real::posix_spawn(self.pid, path, self.actions, self.attr, argv, envp) }
     }
     /// A reply must still be a child honouring the caller's file actions (its
@@ -321,6 +335,7 @@ impl Launch for SpawnLaunch {
             code_c.as_ptr().cast(),
             core::ptr::null(),
         ];
+        set_errno(self.errno);
         unsafe {
             real::posix_spawn(
                 self.pid,
@@ -347,6 +362,7 @@ pub unsafe extern "C" fn posix_spawn(
         if argv.is_null() {
             return real::posix_spawn(pid, path, actions, attr, argv, envp);
         }
+        let saved = errno();
         match executable(path) {
             Some(shown) => {
                 let l = SpawnLaunch {
@@ -355,10 +371,15 @@ pub unsafe extern "C" fn posix_spawn(
                     actions,
                     attr,
                     argv,
+                    // A successful probe leaves errno alone: the caller's.
+                    errno: saved,
                 };
                 intercept("posix_spawn", shown, argv, envp, &l)
             }
-            None => real::posix_spawn(pid, path, actions, attr, argv, envp),
+            None => {
+                set_errno(saved);
+                real::posix_spawn(pid, path, actions, attr, argv, envp)
+            }
         }
     }
 }
@@ -376,6 +397,7 @@ pub unsafe extern "C" fn posix_spawnp(
         if file.is_null() || argv.is_null() {
             return real::posix_spawnp(pid, file, actions, attr, argv, envp);
         }
+        let saved = errno();
         let name = CStr::from_ptr(file).to_bytes();
         let mut buf = [0u8; CANDIDATE_MAX];
         let found: Option<&CStr> = if name.contains(&b'/') {
@@ -393,10 +415,16 @@ pub unsafe extern "C" fn posix_spawnp(
                     actions,
                     attr,
                     argv,
+                    // The failed probes before the hit, as libc's search.
+                    errno: errno(),
                 };
                 intercept("posix_spawnp", c.to_bytes(), argv, envp, &l)
             }
-            None => real::posix_spawnp(pid, file, actions, attr, argv, envp),
+            None => {
+                // The failed probes set errno; libc's search starts afresh.
+                set_errno(saved);
+                real::posix_spawnp(pid, file, actions, attr, argv, envp)
+            }
         }
     }
 }

@@ -9,7 +9,8 @@
 //! | `exec` | classify, decide, report, run one exec |
 //! | `path` | PATH search and executability (no event for failed probes) |
 //! | `envp` | environment survival and the recursion guard |
-//! | `report` | the event line and its transport |
+//! | `report` | the event line |
+//! | `transport` | its delivery: the driver's socket (bounded wait, losses counted) or the events file |
 //! | `session` | session variables captured at load; target profile |
 //! | `real` | the real libc functions (`dlsym(RTLD_NEXT)`) |
 //! | `small` | stack-first buffers (nothing left behind in a vfork parent) |
@@ -60,6 +61,7 @@ mod report;
 mod rt;
 mod session;
 mod small;
+mod transport;
 mod variadic;
 
 /// Load-time work, kept to four `dlsym` and one pass over `environ`.

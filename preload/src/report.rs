@@ -6,11 +6,10 @@
 //! parent. Field names and order are those of `Event`; a unit test parses our
 //! lines back into `Event` (`Event::from_json_line`) so the two cannot drift.
 //!
-//! Transport: `PYREWRITE_SOCKET` (one connection per event, blocking connect,
-//! `MSG_NOSIGNAL` so a vanished driver cannot kill the build with SIGPIPE),
-//! else `PYREWRITE_EVENTS` (one `write` on an `O_APPEND` file, so concurrent
-//! processes never interleave), else nothing. Failures are ignored: reporting
-//! never changes the build. `errno` is preserved.
+//! Transport (src/transport.rs): `PYREWRITE_SOCKET` (one connection per
+//! event, waiting at most a short deadline for the driver, what is dropped
+//! counted), else `PYREWRITE_EVENTS` (one `write` on an `O_APPEND` file),
+//! else nothing. Failures never change the build. `errno` is preserved.
 
 use crate::session::Session;
 use crate::small::SmallVec;
@@ -231,67 +230,9 @@ fn hex(n: u8) -> u8 {
 
 fn deliver(s: &Session, line: &[u8]) {
     if let Some(sock) = s.socket {
-        send_socket(sock, line);
+        crate::transport::send_socket(sock, line);
     } else if let Some(file) = s.events {
-        append_file(file, line);
-    }
-}
-
-fn send_socket(path: &CStr, line: &[u8]) {
-    let bytes = path.to_bytes();
-    // SAFETY: plain socket syscalls on a local fd, closed on every path.
-    unsafe {
-        let mut addr: libc::sockaddr_un = core::mem::zeroed();
-        if bytes.len() >= addr.sun_path.len() {
-            return;
-        }
-        addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
-        for (d, &b) in addr.sun_path.iter_mut().zip(bytes) {
-            *d = b as c_char;
-        }
-        let fd = libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
-        if fd < 0 {
-            return;
-        }
-        let len = core::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
-        let mut rc;
-        loop {
-            rc = libc::connect(fd, (&raw const addr).cast(), len);
-            if rc == 0 || errno() != libc::EINTR {
-                break;
-            }
-        }
-        if rc == 0 {
-            let mut rest = line;
-            while !rest.is_empty() {
-                let n = libc::send(fd, rest.as_ptr().cast(), rest.len(), libc::MSG_NOSIGNAL);
-                if n < 0 && errno() == libc::EINTR {
-                    continue;
-                }
-                if n <= 0 {
-                    break;
-                }
-                rest = rest.get(n as usize..).unwrap_or(b"");
-            }
-        }
-        libc::close(fd);
-    }
-}
-
-fn append_file(path: &CStr, line: &[u8]) {
-    // SAFETY: plain file syscalls on a local fd, closed on every path.
-    unsafe {
-        let fd = libc::open(
-            path.as_ptr(),
-            libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_CLOEXEC,
-            0o644 as libc::c_uint,
-        );
-        if fd < 0 {
-            return;
-        }
-        // One write: O_APPEND makes it atomic with respect to other writers.
-        let _ = libc::write(fd, line.as_ptr().cast(), line.len());
-        libc::close(fd);
+        crate::transport::append_file(file, line);
     }
 }
 

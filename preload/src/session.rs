@@ -10,7 +10,7 @@ use alloc::{format, string::String};
 use core::cell::UnsafeCell;
 use core::ffi::CStr;
 use core::sync::atomic::{AtomicBool, Ordering};
-use pyrewrite_protocol::env;
+use pyrewrite_protocol::{env, preload};
 use pyrewrite_rules::{profile, Target};
 
 use libc::c_char;
@@ -62,10 +62,18 @@ impl Session {
         self.socket.is_some() || self.events.is_some()
     }
 
-    /// Whether an `LD_PRELOAD` entry is this library: named `libpyrewrite.so`
-    /// or exactly the path we restore (a renamed copy).
+    /// Whether an `LD_PRELOAD` entry is a pyrewrite library: named
+    /// `libpyrewrite.so` (this one, or a stale copy elsewhere) or exactly the
+    /// path we restore (a renamed copy). The protocol's rule, shared with
+    /// the driver.
     pub fn is_ours(&self, entry: &[u8]) -> bool {
-        is_ours(entry) || self.preload == Some(entry)
+        preload::is_pyrewrite_library(entry, self.preload)
+    }
+
+    /// Whether an `LD_PRELOAD` entry is exactly the library this session
+    /// preloads.
+    pub fn is_own(&self, entry: &[u8]) -> bool {
+        self.preload == Some(entry)
     }
 
     /// Session variable entries (`NAME=value`) to restore into a new envp.
@@ -141,19 +149,12 @@ pub fn capture() {
     }
     if s.preload.is_none() {
         s.preload = ld_preload
-            .and_then(|v| crate::envp::preload_entries(v).find(|e| is_ours(e)))
+            .and_then(|v| preload::entries(v).find(|e| preload::is_pyrewrite_library(e, None)))
             .or_else(own_path);
     }
     // SAFETY: see `Global`; this runs in the constructor before other threads exec.
     unsafe { *SESSION.0.get() = s };
     CAPTURED.store(true, Ordering::Release);
-}
-
-/// Whether an `LD_PRELOAD` entry names this library (by file name, so that
-/// relative and absolute spellings both count).
-pub fn is_ours(entry: &[u8]) -> bool {
-    let base = entry.rsplit(|&b| b == b'/').next().unwrap_or(entry);
-    base == b"libpyrewrite.so"
 }
 
 /// Path of this library from the dynamic loader (loaded by other means than LD_PRELOAD).

@@ -8,6 +8,8 @@
 //! | piece | why it lives here |
 //! |---|---|
 //! | [`env`] names | the driver sets them, the preload reads and restores them |
+//! | [`socket`] | how long the preload waits for the driver, and where it counts the events it dropped |
+//! | [`preload`] | which `LD_PRELOAD` entry is a pyrewrite library: the driver replaces stale copies by its own, the preload keeps exactly one |
 //! | [`Event`] | the preload writes one JSON line per exec, the driver parses it |
 //! | [`Action`] | same words as `pyrewrite explain --json`, so logs and explain agree |
 
@@ -41,6 +43,49 @@ pub mod env {
     pub const NATIVE: &str = "PYREWRITE_NATIVE";
     /// Every variable that must survive `env -i` and friends.
     pub const SESSION_VARS: &[&str] = &[TARGET, MODE, SOCKET, EVENTS, DEBUG, PRELOAD];
+}
+
+/// The event socket's bounds, shared by the preload (which waits at most
+/// this long and counts what it drops) and the driver (which reports the
+/// count).
+pub mod socket {
+    /// The longest one exec waits for the driver to take its event (connect
+    /// and send together), in milliseconds. A driver that stopped reading
+    /// (SIGSTOP, a hung reader, a full backlog) costs each process of the
+    /// build at most this once: after a timeout, later events of the same
+    /// process are dropped at once.
+    pub const DEADLINE_MS: i64 = 1000;
+
+    /// Appended to `PYREWRITE_SOCKET`: a file the preload appends one byte to
+    /// for each event it could not deliver (its size is the count), read by
+    /// the driver at the end of the session. It sits in the driver's private
+    /// directory, so a driver that is gone takes it with it.
+    pub const LOST_SUFFIX: &str = ".lost";
+}
+
+/// `LD_PRELOAD` as both sides read it. One rule, so that the driver and the
+/// library never disagree on which entry is a pyrewrite library (they once
+/// did: the driver compared exact paths, the library file names, and an
+/// older copy at another path made a session see no exec at all).
+pub mod preload {
+    /// The file name of the library.
+    pub const FILE_NAME: &str = "libpyrewrite.so";
+
+    /// The non-empty entries of an `LD_PRELOAD` value (the loader separates
+    /// them by spaces or colons).
+    pub fn entries(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+        value
+            .split(|&b| b == b' ' || b == b':')
+            .filter(|e| !e.is_empty())
+    }
+
+    /// Whether an `LD_PRELOAD` entry is a pyrewrite library: any file named
+    /// [`FILE_NAME`] in any directory (another build, an older copy), or
+    /// exactly `own`, the path the session preloads (which may be renamed).
+    pub fn is_pyrewrite_library(entry: &[u8], own: Option<&[u8]>) -> bool {
+        let base = entry.rsplit(|&b| b == b'/').next().unwrap_or(entry);
+        base == FILE_NAME.as_bytes() || own == Some(entry)
+    }
 }
 
 /// What happened to an exec; the same words `pyrewrite explain --json` prints.
@@ -113,6 +158,20 @@ impl Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pyrewrite_libraries_in_ld_preload() {
+        use preload::{entries, is_pyrewrite_library as is_lib};
+        let own = Some(&b"/opt/x/renamed.so"[..]);
+        assert!(is_lib(b"/old/copy/libpyrewrite.so", own));
+        assert!(is_lib(b"libpyrewrite.so", None));
+        assert!(is_lib(b"/opt/x/renamed.so", own));
+        assert!(!is_lib(b"/opt/y/renamed.so", own));
+        assert!(!is_lib(b"/lib/libpyrewrite.so.old", own));
+        assert!(!is_lib(b"libm.so.6", own));
+        let got: Vec<&[u8]> = entries(b" a.so::b.so  c.so:").collect();
+        assert_eq!(got, [&b"a.so"[..], b"b.so", b"c.so"]);
+    }
 
     #[test]
     fn event_round_trips_and_uses_explain_words() {

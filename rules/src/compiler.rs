@@ -17,25 +17,30 @@ use crate::linker::LinkerFilter;
 use crate::prelude::*;
 use crate::{Decision, Notes, Target, Tool};
 
-/// What the command asks for, read before rewriting.
+/// What the command asks for, read before rewriting. Also what the driver's
+/// session reads (`crate::command`), so the two never disagree on a flag.
 #[derive(Default)]
-struct Scan<'a> {
-    wasm_already: Option<&'static str>,
+pub(crate) struct Scan<'a> {
+    pub(crate) wasm_already: Option<&'static str>,
     openmp: Option<&'a [u8]>,
     answer: Option<&'a [u8]>,
-    compile_only: bool,
-    preprocess_only: bool,
-    inputs: usize,
+    pub(crate) compile_only: bool,
+    /// `-c` itself: objects are written (`-S` and `-fsyntax-only` write none).
+    pub(crate) objects: bool,
+    pub(crate) preprocess_only: bool,
+    pub(crate) inputs: usize,
     sources: usize,
+    /// The translation units by name (not `-`, nor an `@file` left unread).
+    pub(crate) source_names: Vec<&'a [u8]>,
     cxx: bool,
     cxx_link: bool,
     shared: bool,
     relocatable: bool,
-    output: Option<&'a [u8]>,
+    pub(crate) output: Option<&'a [u8]>,
     present: Vec<&'a [u8]>,
 }
 
-fn scan<'a>(tool: Tool, tokens: &[(usize, &'a [u8])]) -> Scan<'a> {
+pub(crate) fn scan<'a>(tool: Tool, tokens: &[(usize, &'a [u8])]) -> Scan<'a> {
     let mut s = Scan {
         cxx: tool == Tool::Cxx,
         preprocess_only: tool == Tool::Cpp,
@@ -69,12 +74,19 @@ fn scan<'a>(tool: Tool, tokens: &[(usize, &'a [u8])]) -> Scan<'a> {
             s.inputs += 1;
             if lang_forced || arg == b"-" || flags::is_source(arg) {
                 s.sources += 1;
+                if arg != b"-" && !arg.starts_with(b"@") {
+                    s.source_names.push(arg);
+                }
             }
             s.cxx |= flags::is_cxx_source(arg);
             continue;
         }
         match arg {
-            b"-c" | b"-S" | b"-fsyntax-only" => s.compile_only = true,
+            b"-c" => {
+                s.compile_only = true;
+                s.objects = true;
+            }
+            b"-S" | b"-fsyntax-only" => s.compile_only = true,
             b"-E" | b"-M" | b"-MM" => s.preprocess_only = true,
             b"-shared" => s.shared = true,
             b"-r" => s.relocatable = true,

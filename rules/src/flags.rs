@@ -60,6 +60,7 @@ pub(crate) fn takes_value(arg: &[u8]) -> bool {
             | b"-MF"
             | b"-MT"
             | b"-MQ"
+            | b"-MJ"
             | b"-Xlinker"
             | b"-Xpreprocessor"
             | b"-Xassembler"
@@ -337,11 +338,12 @@ pub(crate) fn is_source(name: &[u8]) -> bool {
     ) || is_cxx_source(name)
 }
 
-/// C++ sources: `.cpp .cc .cxx .C .c++ .cp .CPP .ii`.
+/// C++ sources: `.cpp .cc .cxx .C .c++ .cp .CPP .CC .ii` (`.CC` is clang's,
+/// and emcc is clang).
 pub(crate) fn is_cxx_source(name: &[u8]) -> bool {
     matches!(
         extension(name),
-        b"cpp" | b"cc" | b"cxx" | b"C" | b"c++" | b"cp" | b"CPP" | b"ii"
+        b"cpp" | b"cc" | b"cxx" | b"C" | b"c++" | b"cp" | b"CPP" | b"CC" | b"ii"
     )
 }
 

@@ -10,6 +10,7 @@
 //! | module | what it knows |
 //! |---|---|
 //! | [`tool`] | which program an exec is ([`classify`], allocation-free) |
+//! | [`command`] | what a command does for the build (sources, objects, link output, archive), read by the rewrite's own reader: the driver's session uses it |
 //! | `compiler` | gcc/clang/cpp commands → emcc/em++ |
 //! | `ld` | raw `ld` commands → emcc links |
 //! | `flags` | driver flags that go, host dirs, what is added |
@@ -53,6 +54,7 @@
 extern crate alloc;
 
 mod build_system;
+pub mod command;
 mod compiler;
 mod expand;
 mod flags;

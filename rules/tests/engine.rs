@@ -1,6 +1,7 @@
 //! Behaviour that a one-line table cannot show: response files, byte-exact
 //! non-UTF-8 arguments, explanations, and that no argv makes the engine panic.
 
+use pyrewrite_rules::command::read_command;
 use pyrewrite_rules::{classify, decide, explain, response_file, Decision, Target, Tool};
 
 fn profile() -> Target {
@@ -214,6 +215,12 @@ fn decide_all_tools(argv_tail: &[&[u8]], read: &dyn Fn(&[u8]) -> Option<Vec<u8>>
         argv.extend_from_slice(argv_tail);
         check_well_formed(&decide(tool.as_bytes(), &argv, &target, read));
     }
+    // The session's reader of the same command lines must not panic either.
+    for tool in [Tool::Cc, Tool::Cxx, Tool::Ld, Tool::Ar, Tool::Ranlib] {
+        let mut argv = vec![tool.as_str().as_bytes()];
+        argv.extend_from_slice(argv_tail);
+        let _ = read_command(tool, &argv, read);
+    }
 }
 
 #[test]
@@ -401,6 +408,9 @@ fn random_argvs_never_panic() {
         let read = |_: &[u8]| readable.then(|| rsp.clone());
         let d = decide(path.as_bytes(), &argv, &target, &read);
         check_well_formed(&d);
+        if let Some(tool) = d.tool() {
+            let _ = read_command(tool, &argv, &read);
+        }
         assert_eq!(explain(path.as_bytes(), &argv, &target, &read).decision, d);
     }
 }

@@ -1,9 +1,20 @@
 //! The build command: started with the session environment, given the
 //! signals the driver receives, and its exit status passed on.
+//!
+//! It is started as `/bin/sh -c 'exec "$@"' pyrewrite-build CMD...`. The
+//! driver itself never runs hooked (`crate::unhooked`), so an exec it made
+//! directly would be seen by no one: `pyrewrite run -- gcc -c x.c` would
+//! compile natively and report nothing. The shell loads the library from the
+//! session environment, and its `exec` of the build command is the build's
+//! first hooked exec — rewritten, reported, and in the same process (the
+//! pid the driver forwards signals to).
 
 use anyhow::Context;
 use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
 use std::process::{Command, ExitStatus};
 use std::sync::atomic::{AtomicI32, Ordering};
 
@@ -67,11 +78,17 @@ pub fn run_build(
     cmd: &[OsString],
     env: &[(String, Option<OsString>)],
 ) -> anyhow::Result<ExitStatus> {
-    let (program, args) = cmd
-        .split_first()
-        .context("no build command given after `--`")?;
-    let mut command = Command::new(program);
-    command.args(args);
+    let program = cmd.first().context("no build command given after `--`")?;
+    if !is_runnable(Path::new(program)) {
+        anyhow::bail!(
+            "cannot run the build command `{}` (is it installed and on PATH?)",
+            program.to_string_lossy()
+        );
+    }
+    let mut command = Command::new("/bin/sh");
+    command
+        .args(["-c", "exec \"$@\"", "pyrewrite-build"])
+        .args(cmd);
     for (name, value) in env {
         match value {
             Some(v) => command.env(name, v),
@@ -93,6 +110,27 @@ pub fn run_build(
     let status = child.wait();
     CHILD_PID.store(0, Ordering::SeqCst);
     status.context("waiting for the build command")
+}
+
+/// Whether `program` names an executable file, looked up in PATH as `exec`
+/// does when it has no `/` (so a missing command is the driver's clear error,
+/// not the shell's).
+fn is_runnable(program: &Path) -> bool {
+    let executable = |p: &Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.as_os_str().as_bytes().contains(&b'/') {
+        return executable(program);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/bin:/usr/bin".into());
+    std::env::split_paths(&path).any(|dir| {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir.as_path()
+        };
+        executable(&dir.join(program))
+    })
 }
 
 /// The driver's exit code for a build status: the build's own code, or

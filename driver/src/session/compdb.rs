@@ -3,8 +3,11 @@
 //!
 //! In `run` mode the entries hold the rewritten (emcc) commands, so an editor
 //! indexes the cross build; in `trace` mode they hold what the build ran.
+//! Response files are expanded in `arguments` (read when the event arrives:
+//! ninja deletes its `.rsp` files once a command succeeds), and a compiler
+//! cache (`ccache gcc`) is left out: tools want the compiler first.
 
-use super::step::{compiled_sources, output_arg};
+use super::step::{self, Step};
 use pyrewrite_protocol::{Action, Event};
 use serde::Serialize;
 use std::path::Path;
@@ -37,28 +40,20 @@ pub fn entries_for(event: &Event, commands: Commands) -> Vec<Entry> {
         (Action::Rewrite | Action::Passthrough, _, _) => &event.argv,
         (Action::Answer | Action::Refuse, _, _) => return Vec::new(),
     };
-    let sources = compiled_sources(argv);
-    let explicit_output = output_arg(argv).filter(|_| sources.len() == 1);
+    let command = step::read(event.tool.as_deref(), argv, &event.cwd);
+    let Step::Compile { sources, objects } = command.step else {
+        return Vec::new();
+    };
     sources
         .into_iter()
-        .map(|file| Entry {
+        .zip(objects)
+        .map(|(file, output)| Entry {
             directory: event.cwd.clone(),
-            output: explicit_output
-                .clone()
-                .unwrap_or_else(|| default_object_name(&file)),
+            output,
             file,
-            arguments: argv.clone(),
+            arguments: command.args.clone(),
         })
         .collect()
-}
-
-/// `cc -c dir/a.c` writes `a.o` in the working directory.
-pub fn default_object_name(source: &str) -> String {
-    let name = Path::new(source)
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| source.to_string());
-    format!("{name}.o")
 }
 
 /// Write the database next to its final name and rename it into place, so a
@@ -119,6 +114,21 @@ mod tests {
         let mut other = ev(Action::Passthrough, "python3 -c a.c", None);
         other.tool = None;
         assert!(entries_for(&other, Commands::Original).is_empty());
+    }
+
+    #[test]
+    fn response_files_are_expanded_into_the_arguments() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("c.rsp"), "-c 'src/a b.c' -DX=1").unwrap();
+        let e = Event {
+            cwd: dir.path().to_str().unwrap().into(),
+            ..ev(Action::Passthrough, "gcc -O2 @c.rsp", None)
+        };
+        let got = entries_for(&e, Commands::Original);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].file, "src/a b.c");
+        assert_eq!(got[0].output, "a b.o");
+        assert_eq!(got[0].arguments, ["gcc", "-O2", "-c", "src/a b.c", "-DX=1"]);
     }
 
     #[test]

@@ -30,8 +30,7 @@
 //! again after the build, with its outputs sent to a private temporary
 //! directory ([`reproduce`]).
 
-use super::compdb::default_object_name;
-use super::step::{classify_step, output_arg, Step};
+use super::step::{classify_step, event_step, Step};
 use crate::wheel::extension::{self, SharedObject};
 use crate::wheel::provenance::shell_words;
 use pyrewrite_protocol::{env, Action, Event};
@@ -128,14 +127,15 @@ impl Attempts {
             (Action::Rewrite, Some(new)) => new.clone(),
             _ => e.argv.clone(),
         };
-        let (kind, outputs) = match classify_step(e.tool.as_deref(), &e.argv) {
-            Step::Compile { sources } => {
-                let outputs = match output_arg(&ran) {
-                    Some(o) if sources.len() == 1 => vec![o],
-                    _ => sources.iter().map(|s| default_object_name(s)).collect(),
-                };
-                (Kind::Compile { sources }, outputs)
-            }
+        // A refused compile is evidence too: read what the build asked for.
+        let step = match e.action {
+            Action::Refuse => classify_step(e.tool.as_deref(), &e.argv, &e.cwd),
+            _ => event_step(e),
+        };
+        let (kind, outputs) = match step {
+            // The rewrite keeps `-o`: the objects of the build's command
+            // are those of the command that ran.
+            Step::Compile { sources, objects } => (Kind::Compile { sources }, objects),
             Step::Link { output } => (Kind::Link, output.into_iter().collect()),
             Step::Archive { .. } | Step::Other => return,
         };

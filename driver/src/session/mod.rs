@@ -30,7 +30,8 @@ use anyhow::Context;
 use collector::{Collector, Incoming};
 use compdb::Commands;
 use pyrewrite_protocol::env;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -370,7 +371,7 @@ fn resolve_preload(flag: Option<&Path>) -> anyhow::Result<PathBuf> {
         Some(p) => absolute(&p)?,
         None => std::env::current_exe()
             .context("cannot locate the pyrewrite binary")?
-            .with_file_name("libpyrewrite.so"),
+            .with_file_name(pyrewrite_protocol::preload::FILE_NAME),
     };
     if !path.is_file() {
         anyhow::bail!(
@@ -382,20 +383,20 @@ fn resolve_preload(flag: Option<&Path>) -> anyhow::Result<PathBuf> {
 }
 
 /// The environment changes for the build: the preload first in LD_PRELOAD
-/// (keeping what the user had), the session variables, and no stale
-/// PYREWRITE_EVENTS (the socket is the transport inside a session).
+/// (keeping what the user had, but no other copy of the library: by the
+/// protocol's rule, the one the library applies, so a stale copy at another
+/// path can neither hook the build a second time nor hide it), the session
+/// variables, and no stale PYREWRITE_EVENTS (the socket is the transport
+/// inside a session).
 fn session_env(mode: &Mode, preload: &Path, socket: &Path) -> Vec<(String, Option<OsString>)> {
     let mut ld_preload = preload.as_os_str().to_os_string();
     if let Some(existing) = std::env::var_os("LD_PRELOAD") {
-        let others: Vec<&str> = existing
-            .to_str()
-            .unwrap_or_default()
-            .split([':', ' '])
-            .filter(|e| !e.is_empty() && Path::new(e) != preload)
-            .collect();
-        if !others.is_empty() {
+        let own = Some(preload.as_os_str().as_bytes());
+        for other in pyrewrite_protocol::preload::entries(existing.as_bytes())
+            .filter(|e| !pyrewrite_protocol::preload::is_pyrewrite_library(e, own))
+        {
             ld_preload.push(":");
-            ld_preload.push(others.join(":"));
+            ld_preload.push(OsStr::from_bytes(other));
         }
     }
     let mut vars = vec![
@@ -442,7 +443,10 @@ fn consume(
             Incoming::Malformed(line) => {
                 summary.malformed += 1;
                 if summary.malformed == 1 {
-                    eprintln!("pyrewrite: warning: skipped a malformed event line: {line}");
+                    // At most a screenful: a cut event can hold a huge argv.
+                    let shown: String = line.chars().take(300).collect();
+                    let more = if shown.len() < line.len() { " ..." } else { "" };
+                    eprintln!("pyrewrite: warning: skipped a malformed event line: {shown}{more}");
                 }
                 continue;
             }
@@ -464,6 +468,23 @@ fn consume(
         entries,
         log,
         log_error,
+    }
+}
+
+/// The preload drops an event the driver does not take within
+/// `socket::DEADLINE_MS` (a stalled driver must not hang the build) and
+/// counts it in `<socket>.lost`, one byte each. Always a warning, even with
+/// `--quiet`: the counts, the log and the database miss those execs.
+fn report_lost_events(socket: &Path) {
+    use pyrewrite_protocol::socket::{DEADLINE_MS, LOST_SUFFIX};
+    let mut lost_file = socket.as_os_str().to_os_string();
+    lost_file.push(LOST_SUFFIX);
+    let lost = std::fs::metadata(&lost_file).map_or(0, |m| m.len());
+    if lost > 0 {
+        eprintln!(
+            "pyrewrite: warning: {lost} event(s) lost: the driver did not take them within \
+             {DEADLINE_MS} ms; the counts, the event log and compile_commands.json miss those execs"
+        );
     }
 }
 
@@ -495,6 +516,7 @@ fn run_session(
     let consumed = consumer
         .join()
         .map_err(|_| anyhow::anyhow!("the event consumer thread panicked"))?;
+    report_lost_events(&socket);
     drop(private);
     child::restore_default_signals();
     let status = status?;

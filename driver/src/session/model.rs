@@ -4,7 +4,7 @@
 //! Pure (events in, text out) so the same code summarises a live session and
 //! a log read back from disk, and the two always agree.
 
-use super::step::{classify_step, Step};
+use super::step::{event_step, Step};
 use pyrewrite_protocol::{Action, Event};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
@@ -61,14 +61,8 @@ impl Summary {
             let reason = event.reason.clone().unwrap_or_default();
             self.refusals.push((program, reason));
         }
-        // The build's own argv says what the step is; a refused or answered
-        // exec did nothing, so it is no compile.
-        let mut step = match event.action {
-            Action::Rewrite | Action::Passthrough => {
-                classify_step(event.tool.as_deref(), &event.argv)
-            }
-            Action::Answer | Action::Refuse => Step::Other,
-        };
+        // A refused or answered exec did nothing, so it is no compile.
+        let mut step = event_step(event);
         if let Step::Link {
             output: Some(output),
         } = &step
@@ -81,7 +75,7 @@ impl Summary {
             }
         }
         match &step {
-            Step::Compile { sources } => {
+            Step::Compile { sources, .. } => {
                 self.compiles += sources.len() as u64;
                 self.current_source = sources.last().cloned();
             }

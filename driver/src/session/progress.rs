@@ -65,7 +65,7 @@ fn emit(bytes: &str) {
 /// One plain progress line: `[ 12] cc   src/foo.c`.
 pub fn plain_line(number: u64, tool: &str, step: &Step) -> Option<String> {
     let what = match step {
-        Step::Compile { sources } => sources.join(" "),
+        Step::Compile { sources, .. } => sources.join(" "),
         Step::Link { output } | Step::Archive { output } => {
             output.clone().unwrap_or_else(|| "(default output)".into())
         }
@@ -170,6 +170,7 @@ mod tests {
     fn plain_lines_name_the_step() {
         let compile = Step::Compile {
             sources: vec!["src/foo.c".into()],
+            objects: vec!["foo.o".into()],
         };
         assert_eq!(
             plain_line(12, "cc", &compile).as_deref(),

@@ -1,13 +1,34 @@
 //! What a recognised exec did for the build: a compile, a link, an archive.
 //!
-//! Pure functions over an argv, shared by the progress display, the session
-//! summary and `compile_commands.json`, so all three count the same things.
+//! The session does not read compiler flags itself: it asks the rules'
+//! reader (`pyrewrite_rules::command`, the code that decides the rewrite), so
+//! the progress display, the summary, `compile_commands.json` and the
+//! completeness check count what the rewrite saw — `@file` contents
+//! included. This module only turns event strings into bytes and back and
+//! reads the response files, relative to the exec's working directory.
+
+use pyrewrite_protocol::{Action, Event};
+use pyrewrite_rules::command::{self, read_command};
+use pyrewrite_rules::Tool;
+use std::ffi::OsStr;
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// A response file larger than this is left unread (the `@file` stays in the
+/// command): a hostile or broken build cannot make the driver hold an
+/// arbitrary amount of memory per exec.
+const RESPONSE_FILE_LIMIT: u64 = 16 << 20;
 
 /// The build step one compiler/binutil exec performs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    /// `cc -c a.c b.c`: the sources compiled (one object each).
-    Compile { sources: Vec<String> },
+    /// `cc -c a.c b.c`: the sources compiled, and the object each writes
+    /// (same order).
+    Compile {
+        sources: Vec<String>,
+        objects: Vec<String>,
+    },
     /// A compiler driver or `ld` producing an executable or shared object.
     Link { output: Option<String> },
     /// `ar`/`ranlib`: an archive written or indexed.
@@ -16,159 +37,75 @@ pub enum Step {
     Other,
 }
 
-/// Options of a C compiler driver whose value is the NEXT argument, so that
-/// value is never mistaken for an input file.
-const OPTIONS_WITH_VALUE: &[&str] = &[
-    "-o",
-    "-MF",
-    "-MT",
-    "-MQ",
-    "-MJ",
-    "-I",
-    "-D",
-    "-U",
-    "-L",
-    "-l",
-    "-include",
-    "-imacros",
-    "-isystem",
-    "-iquote",
-    "-idirafter",
-    "-iprefix",
-    "-iwithprefix",
-    "-iwithprefixbefore",
-    "-isysroot",
-    "--sysroot",
-    "-x",
-    "-arch",
-    "-target",
-    "--target",
-    "-aux-info",
-    "-T",
-    "-u",
-    "-z",
-    "-e",
-    "-Xlinker",
-    "-Xpreprocessor",
-    "-Xassembler",
-    "-Xclang",
-];
-
-/// File extensions of translation units (C, C++, Objective-C, preprocessed
-/// assembly). `.s` is included: clang tools accept it and builds compile it.
-const SOURCE_EXTENSIONS: &[&str] = &[
-    "c", "i", "cc", "cp", "cpp", "cxx", "c++", "C", "CC", "CPP", "ii", "m", "mm", "M", "S", "s",
-    "sx",
-];
-
-/// Whether `arg` names a translation unit by its extension.
-pub fn is_source_file(arg: &str) -> bool {
-    match arg.rsplit_once('.') {
-        Some((stem, ext)) => !stem.is_empty() && SOURCE_EXTENSIONS.contains(&ext),
-        None => false,
-    }
+/// One exec's command line read back: `args` as the program reads them
+/// (response files expanded, a compiler cache left out) and its step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    pub args: Vec<String>,
+    pub step: Step,
 }
 
-/// The positional (non-option) arguments of a compiler driver command line,
-/// skipping argv[0] and the values of options like `-o FILE`.
-pub fn positional_args(argv: &[String]) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut args = argv.iter().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == "--" {
-            out.extend(args.by_ref().map(String::as_str));
-            break;
+/// Read `argv` of an exec of `tool` (the event's `tool` field) that ran in
+/// `cwd`. An exec of no known tool is [`Step::Other`], argv unchanged.
+pub fn read(tool: Option<&str>, argv: &[String], cwd: &str) -> Command {
+    let Some(tool) = tool.and_then(Tool::from_name) else {
+        return Command {
+            args: argv.to_vec(),
+            step: Step::Other,
+        };
+    };
+    let bytes: Vec<&[u8]> = argv.iter().map(|a| a.as_bytes()).collect();
+    let read_file = |name: &[u8]| read_response_file(Path::new(cwd), name);
+    let cmd = read_command(tool, &bytes, &read_file);
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let step = match cmd.step {
+        command::Step::Compile { units } => {
+            let (sources, objects) = units.iter().map(|(s, o)| (text(s), text(o))).unzip();
+            Step::Compile { sources, objects }
         }
-        if OPTIONS_WITH_VALUE.contains(&arg.as_str()) {
-            args.next();
-        } else if !arg.starts_with('-') && !arg.starts_with('@') {
-            out.push(arg);
-        }
-    }
-    out
-}
-
-/// The value of `-o`, in either `-o FILE` or `-oFILE` form.
-pub fn output_arg(argv: &[String]) -> Option<String> {
-    let mut args = argv.iter().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == "-o" {
-            return args.next().cloned();
-        }
-        if let Some(v) = arg.strip_prefix("-o") {
-            if !v.is_empty() {
-                return Some(v.to_string());
-            }
-        } else if OPTIONS_WITH_VALUE.contains(&arg.as_str()) {
-            args.next();
-        }
-    }
-    None
-}
-
-fn has_flag(argv: &[String], flag: &str) -> bool {
-    argv.iter().skip(1).any(|a| a == flag)
-}
-
-/// The sources a compiler driver command compiles to objects, if it is a
-/// compile: it has `-c` and at least one translation unit among its inputs.
-/// With `-x LANG` every positional input is a translation unit whatever its
-/// name. `-E`, `-S`, `-M`/`-MM` alone and `-fsyntax-only` are not compiles.
-pub fn compiled_sources(argv: &[String]) -> Vec<String> {
-    if !has_flag(argv, "-c") {
-        return Vec::new();
-    }
-    let forced_language = argv
-        .iter()
-        .skip(1)
-        .any(|a| a == "-x" || (a.starts_with("-x") && a.len() > 2));
-    positional_args(argv)
-        .into_iter()
-        .filter(|a| *a != "-" && (forced_language || is_source_file(a)))
-        .map(str::to_string)
-        .collect()
-}
-
-/// What an exec does, from the tool the rules recognised and its argv.
-pub fn classify_step(tool: Option<&str>, argv: &[String]) -> Step {
-    match tool {
-        Some("cc") | Some("c++") => {
-            let sources = compiled_sources(argv);
-            if !sources.is_empty() {
-                return Step::Compile { sources };
-            }
-            let only_preprocess_or_query = ["-c", "-E", "-S", "-M", "-MM", "-fsyntax-only"]
-                .iter()
-                .any(|f| has_flag(argv, f))
-                || argv.iter().skip(1).any(|a| {
-                    a.starts_with("--version")
-                        || a.starts_with("-print-")
-                        || a.starts_with("--print-")
-                        || a == "-v"
-                        || a == "-dumpversion"
-                        || a == "-dumpmachine"
-                });
-            let has_inputs = !positional_args(argv).is_empty();
-            if !only_preprocess_or_query && has_inputs {
-                Step::Link {
-                    output: output_arg(argv),
-                }
-            } else {
-                Step::Other
-            }
-        }
-        Some("ld") => Step::Link {
-            output: output_arg(argv),
+        command::Step::Link { output } => Step::Link {
+            output: output.as_deref().map(text),
         },
-        Some("ar") => Step::Archive {
-            // `ar rcs libfoo.a a.o b.o`: the archive follows the operation letters.
-            output: positional_args(argv).get(1).map(|s| s.to_string()),
+        command::Step::Archive { output } => Step::Archive {
+            output: output.as_deref().map(text),
         },
-        Some("ranlib") => Step::Archive {
-            output: positional_args(argv).first().map(|s| s.to_string()),
-        },
-        _ => Step::Other,
+        command::Step::Other => Step::Other,
+    };
+    Command {
+        args: cmd.args.iter().map(|a| text(a)).collect(),
+        step,
     }
+}
+
+/// The build step of an exec (see [`read`]).
+pub fn classify_step(tool: Option<&str>, argv: &[String], cwd: &str) -> Step {
+    read(tool, argv, cwd).step
+}
+
+/// The build step of an event: read from the command that ran. A rewrite
+/// keeps the step (same mode, sources, `-o`), and its `@file`s are the
+/// copies the preload wrote, which stay; the build's own response files may
+/// be gone by the time the event is read (ninja deletes them once a command
+/// succeeded). Answered and refused execs did nothing.
+pub fn event_step(event: &Event) -> Step {
+    match (event.action, &event.new_argv) {
+        (Action::Rewrite, Some(ran)) => classify_step(event.tool.as_deref(), ran, &event.cwd),
+        (Action::Rewrite | Action::Passthrough, _) => {
+            classify_step(event.tool.as_deref(), &event.argv, &event.cwd)
+        }
+        (Action::Answer | Action::Refuse, _) => Step::Other,
+    }
+}
+
+/// A response file named in an exec that ran in `cwd`, if it is readable
+/// and not larger than [`RESPONSE_FILE_LIMIT`].
+fn read_response_file(cwd: &Path, name: &[u8]) -> Option<Vec<u8>> {
+    let file = std::fs::File::open(cwd.join(OsStr::from_bytes(name))).ok()?;
+    let mut text = Vec::new();
+    file.take(RESPONSE_FILE_LIMIT + 1)
+        .read_to_end(&mut text)
+        .ok()?;
+    (text.len() as u64 <= RESPONSE_FILE_LIMIT).then_some(text)
 }
 
 #[cfg(test)]
@@ -180,72 +117,61 @@ mod tests {
     }
 
     #[test]
-    fn compile_with_dash_c_and_a_source_is_a_compile() {
-        assert_eq!(
-            compiled_sources(&v("gcc -O2 -Iinc -c src/a.c -o build/a.o")),
-            vec!["src/a.c"]
-        );
-        assert_eq!(
-            compiled_sources(&v("g++ -c x.cpp y.cc -DX=1")),
-            vec!["x.cpp", "y.cc"]
-        );
-    }
-
-    #[test]
-    fn option_values_are_not_sources() {
-        // `-include pre.c` and `-MF dep.c` name files that are not compiled.
-        assert_eq!(
-            compiled_sources(&v("cc -c -include pre.c -MF dep.c real.c")),
-            vec!["real.c"]
-        );
-    }
-
-    #[test]
-    fn no_dash_c_or_no_source_is_not_a_compile() {
-        assert!(compiled_sources(&v("cc a.c -o a")).is_empty());
-        assert!(compiled_sources(&v("cc -E a.c")).is_empty());
-        assert!(compiled_sources(&v("cc -c a.o")).is_empty());
-        assert!(compiled_sources(&v("cc -c -")).is_empty());
-    }
-
-    #[test]
-    fn forced_language_makes_any_input_a_source() {
-        assert_eq!(
-            compiled_sources(&v("cc -x c -c conftest.txt")),
-            vec!["conftest.txt"]
-        );
-    }
-
-    #[test]
-    fn output_is_found_in_both_spellings() {
-        assert_eq!(output_arg(&v("cc -c a.c -o a.o")).as_deref(), Some("a.o"));
-        assert_eq!(output_arg(&v("cc -c a.c -oa.o")).as_deref(), Some("a.o"));
-        assert_eq!(output_arg(&v("cc -c a.c")), None);
-    }
-
-    #[test]
     fn steps_are_classified_by_tool_and_flags() {
+        let step = |tool, s| classify_step(tool, &v(s), "/");
         assert_eq!(
-            classify_step(Some("cc"), &v("gcc -c a.c")),
+            step(Some("cc"), "gcc -c a.c"),
             Step::Compile {
-                sources: vec!["a.c".into()]
+                sources: vec!["a.c".into()],
+                objects: vec!["a.o".into()],
             }
         );
         assert_eq!(
-            classify_step(Some("c++"), &v("g++ -shared a.o b.o -o m.so")),
+            step(Some("c++"), "g++ -shared a.o b.o -o m.so"),
             Step::Link {
                 output: Some("m.so".into())
             }
         );
-        assert_eq!(classify_step(Some("cc"), &v("gcc --version")), Step::Other);
-        assert_eq!(classify_step(Some("cc"), &v("gcc -E a.c")), Step::Other);
+        assert_eq!(step(Some("cc"), "gcc --version"), Step::Other);
+        assert_eq!(step(Some("cc"), "gcc -E a.c"), Step::Other);
         assert_eq!(
-            classify_step(Some("ar"), &v("ar rcs libx.a a.o")),
+            step(Some("ar"), "ar rcs libx.a a.o"),
             Step::Archive {
                 output: Some("libx.a".into())
             }
         );
-        assert_eq!(classify_step(None, &v("gcc -c a.c")), Step::Other);
-        assert_eq!(classify_step(Some("strip"), &v("strip a.so")), Step::Other);
+        assert_eq!(step(None, "gcc -c a.c"), Step::Other);
+        assert_eq!(step(Some("strip"), "strip a.so"), Step::Other);
+    }
+
+    #[test]
+    fn response_files_are_read_relative_to_the_exec_cwd() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.rsp"), "-c src/a.c -o obj/a.o\n").unwrap();
+        let cwd = dir.path().to_str().unwrap();
+        let cmd = read(Some("cc"), &v("gcc -O2 @a.rsp"), cwd);
+        assert_eq!(
+            cmd.step,
+            Step::Compile {
+                sources: vec!["src/a.c".into()],
+                objects: vec!["obj/a.o".into()],
+            }
+        );
+        assert_eq!(cmd.args, v("gcc -O2 -c src/a.c -o obj/a.o"));
+        // Elsewhere, the file is not found: the `@file` stays, no compile.
+        let elsewhere = read(Some("cc"), &v("gcc -O2 @a.rsp"), "/");
+        assert_eq!(elsewhere.step, Step::Other);
+        assert_eq!(elsewhere.args, v("gcc -O2 @a.rsp"));
+    }
+
+    #[test]
+    fn an_oversized_response_file_is_left_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.rsp");
+        let f = std::fs::File::create(&big).unwrap();
+        f.set_len(RESPONSE_FILE_LIMIT + 1).unwrap();
+        assert!(read_response_file(dir.path(), b"big.rsp").is_none());
+        std::fs::write(&big, "-c a.c").unwrap();
+        assert!(read_response_file(dir.path(), b"big.rsp").is_some());
     }
 }
