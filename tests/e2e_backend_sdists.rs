@@ -1,7 +1,8 @@
 //! Real sdists of the other build backends, pinned (scripts/setup.sh,
 //! BACKEND_SDISTS), built by their own unchanged build under
 //! `pyrewrite run -- pip wheel` (pip's build isolation: the backends come from
-//! PyPI as wheels), then imported and called in Pyodide 0.23.4
+//! PyPI as wheels), then imported and called in Pyodide 0.23.4, and, retagged,
+//! verified against and called in the second release, 0.25.1
 //! (docs/backends.md, docs/e2e.md):
 //!
 //! | sdist | backend | what it exercises |
