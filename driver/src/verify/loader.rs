@@ -160,42 +160,56 @@ fn braced(s: &str) -> Option<&str> {
     None
 }
 
-/// Whether the JS function `ident` defined in the glue returns a value: an
-/// arrow function with an expression body, or a body with `return <expr>`.
-/// Emscripten's declared `.sig` strings are occasionally wrong about the
-/// result (3.1.46 declares `llvm_eh_typeid_for` as `"vp"` while defining it as
-/// `type=>type`); the definition is what runs. Heuristic: a nested function's
+/// How far before its `.sig=` assignment a function's definition is looked
+/// for: Emscripten emits the assignment right after the definition (and its
+/// `Module[...]` export); the longest library functions are a few KiB.
+const DEFINITION_WINDOW: usize = 64 * 1024;
+
+/// Whether the JS function `ident`, defined last in `js` (the glue up to the
+/// function's `.sig=` assignment, which follows its definition), returns a
+/// value: an arrow function with an expression body, or a body with
+/// `return <expr>`. Emscripten's declared `.sig` strings are occasionally
+/// wrong about the result (3.1.46 declares `llvm_eh_typeid_for` as `"vp"`
+/// while defining it as `type=>type`); the definition is what runs. `None`
+/// when no definition is found near the end. Heuristic: a nested function's
 /// `return` counts too.
 pub fn returns_value(js: &str, ident: &str) -> Option<bool> {
-    for def in [format!("var {ident}="), format!("function {ident}(")] {
-        let mut from = 0;
-        while let Some(at) = js[from..].find(&def) {
-            let abs = from + at;
-            from = abs + def.len();
-            // A whole identifier, not the tail of a longer one.
-            let prev = js[..abs].chars().next_back();
-            if prev.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$') {
-                continue;
-            }
-            let rest = &js[abs + def.len()..];
-            if def.starts_with("var ") {
-                // `var f=(a,b)=>…` or `var f=a=>…`; anything else is not a
-                // function literal.
-                let arrow = rest.find("=>")?;
-                let head = &rest[..arrow];
-                if head.contains(';') || head.contains('{') {
-                    return None;
-                }
-                let after = rest[arrow + 2..].trim_start();
-                if !after.starts_with('{') {
-                    return Some(true);
-                }
-                return Some(has_value_return(braced(after)?));
-            }
-            return Some(has_value_return(braced(rest)?));
-        }
+    let mut start = js.len().saturating_sub(DEFINITION_WINDOW);
+    while !js.is_char_boundary(start) {
+        start -= 1;
     }
-    None
+    let window = &js[start..];
+    let whole = |at: usize| {
+        let prev = window[..at].chars().next_back();
+        !prev.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+    };
+    let var = format!("var {ident}=");
+    let func = format!("function {ident}(");
+    // The nearest whole-identifier definition of either form.
+    let (at, def) = [&var, &func]
+        .into_iter()
+        .filter_map(|def| {
+            window
+                .rmatch_indices(def.as_str())
+                .find(|(at, _)| whole(*at))
+                .map(|(at, _)| (at, def))
+        })
+        .max_by_key(|(at, _)| *at)?;
+    let rest = &window[at + def.len()..];
+    if def == &func {
+        return Some(has_value_return(braced(rest)?));
+    }
+    // `var f=(a,b)=>…` or `var f=a=>…`; anything else is not a function literal.
+    let arrow = rest.find("=>")?;
+    let head = &rest[..arrow];
+    if head.contains(';') || head.contains('{') {
+        return None;
+    }
+    let after = rest[arrow + 2..].trim_start();
+    if !after.starts_with('{') {
+        return Some(true);
+    }
+    Some(has_value_return(braced(after)?))
 }
 
 fn has_value_return(body: &str) -> bool {
@@ -274,5 +288,12 @@ mod tests {
         assert_eq!(returns_value(js, "_d"), Some(false));
         assert_eq!(returns_value(js, "_aa"), None);
         assert_eq!(returns_value(js, "_zz"), None);
+        // Pyodide 0.25.1, verbatim: the glue up to the `.sig=` assignment.
+        let glue = "var _llvm_eh_typeid_for=type=>type;\
+                    Module[\"_llvm_eh_typeid_for\"]=_llvm_eh_typeid_for;";
+        assert_eq!(returns_value(glue, "_llvm_eh_typeid_for"), Some(true));
+        // Far before the assignment: not looked for.
+        let far = format!("var _f=x=>x;{}", " ".repeat(DEFINITION_WINDOW));
+        assert_eq!(returns_value(&far, "_f"), None);
     }
 }

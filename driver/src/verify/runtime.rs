@@ -109,8 +109,11 @@ fn load_dist(
                 let declared = declared_sigs(&js);
                 let mut keys = BTreeSet::new();
                 for (key, value) in pairs {
-                    if let Some(sig) = declared.get(value.as_str()) {
-                        if sig.starts_with('v') && loader::returns_value(&js, &value) == Some(true)
+                    if let Some(&(sig, at)) = declared.get(value.as_str()) {
+                        // The definition precedes its `.sig=` assignment.
+                        let before = &js[..at];
+                        if sig.starts_with('v')
+                            && loader::returns_value(before, &value) == Some(true)
                         {
                             js_void_returning.insert(key.clone());
                         }
@@ -186,8 +189,9 @@ fn load_dist(
     })
 }
 
-/// `(pyodide version, emscripten from info.platform)` from `repodata.json`
-/// (0.23, 0.24) or `pyodide-lock.json` (0.25+), else `package.json`'s version.
+/// `(pyodide version, emscripten from info.platform, the file read)` from
+/// `repodata.json` (0.23, 0.24) or `pyodide-lock.json` (0.25+), else
+/// `package.json`'s version.
 fn read_dist_info(dir: &Path) -> (Option<String>, Option<EmVersion>, &'static str) {
     for name in ["repodata.json", "pyodide-lock.json"] {
         let Ok(text) = std::fs::read_to_string(dir.join(name)) else {
@@ -235,8 +239,9 @@ pub fn js_import_object(js: &str) -> Option<Vec<(String, String)>> {
     (!pairs.is_empty()).then_some(pairs)
 }
 
-/// Every `ident.sig="..."` assignment in the glue, by identifier.
-fn declared_sigs(js: &str) -> BTreeMap<&str, &str> {
+/// Every `ident.sig="..."` assignment in the glue, by identifier: the
+/// signature and the byte offset of the assignment.
+fn declared_sigs(js: &str) -> BTreeMap<&str, (&str, usize)> {
     let mut out = BTreeMap::new();
     for (at, pat) in js.match_indices(".sig=\"") {
         let ident_start = js[..at]
@@ -244,7 +249,7 @@ fn declared_sigs(js: &str) -> BTreeMap<&str, &str> {
             .map_or(0, |i| i + 1);
         let rest = &js[at + pat.len()..];
         if let Some(end) = rest.find('"') {
-            out.insert(&js[ident_start..at], &rest[..end]);
+            out.insert(&js[ident_start..at], (&rest[..end], ident_start));
         }
     }
     out
@@ -272,7 +277,7 @@ mod tests {
         let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["abort", "fd_write", "invoke_ii"]);
         assert_eq!(pairs[1].1, "_fd_write");
-        assert_eq!(declared_sigs(js).get("_fd_write"), Some(&"iippp"));
+        assert_eq!(declared_sigs(js)["_fd_write"].0, "iippp");
         assert!(js_import_object("var other={}").is_none());
     }
 }
