@@ -4,12 +4,16 @@
 #
 #   apt:   emscripten (emcc 3.1.6), python3.11-dev (CPython 3.11 headers), ninja, cmake, ccache
 #   npm:   pyodide@0.23.4               -> .cache/pyodide-npm/node_modules/pyodide
-#   PyPI:  micropip, packaging wheels   -> .cache/wheels/   (loaded into Pyodide)
+#          pyodide@0.25.1 (second release, Emscripten 3.1.46)
+#                                       -> .cache/pyodide-npm-0.25.1/node_modules/pyodide
+#   PyPI:  micropip, packaging wheels   -> .cache/wheels/   (loaded into Pyodide 0.23.4)
+#          the same for 0.25.1          -> .cache/wheels-0.25.1/
 #          pinned sdists of the e2e set -> .cache/sdists/
 #          build deps for --no-build-isolation builds, pypa/build and the
 #          meson-python/scikit-build-core backends -> .cache/build-venv
 #   cargo: build --workspace
-#   then:  pyrewrite target from-pyodide -> .cache/target.json
+#   then:  pyrewrite target from-pyodide -> .cache/target.json (0.23.4, the default)
+#                                        and .cache/target-0.25.1.json
 #
 # Environment: PYTHON (default python3), SUDO (default: sudo if not root).
 set -euo pipefail
@@ -18,6 +22,9 @@ ROOT=$PWD
 CACHE=$ROOT/.cache
 PYTHON=${PYTHON:-python3}
 PYODIDE_VERSION=0.23.4
+# The second release the e2e suite runs against (issue 16): same Python minor
+# (3.11), newer Emscripten. Its own npm dir, micropip wheels and profile.
+PYODIDE2_VERSION=0.25.1
 if [ "$(id -u)" = 0 ]; then SUDO=${SUDO:-}; else SUDO=${SUDO:-sudo}; fi
 
 step() { printf '==> %s\n' "$*"; }
@@ -85,15 +92,22 @@ command -v emcc >/dev/null || die "emcc not on PATH after installing emscripten"
 command -v node >/dev/null || die "node not found; install Node.js >= 18 (apt-get install nodejs npm)"
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 18 ] || die "node $(node --version) is too old; Pyodide $PYODIDE_VERSION needs >= 18"
+npm_pyodide() { # npm_pyodide VERSION SUBDIR: pyodide@VERSION into .cache/SUBDIR
+  local version=$1 sub=$2
+  local dir=$CACHE/$sub/node_modules/pyodide
+  if [ "$(node -p "require('$dir/package.json').version" 2>/dev/null)" != "$version" ]; then
+    step "npm install pyodide@$version into .cache/$sub"
+    command -v npm >/dev/null || die "npm not found (apt-get install npm)"
+    mkdir -p "$CACHE/$sub"
+    (cd "$CACHE/$sub" && npm install --no-audit --no-fund --silent "pyodide@$version")
+  else
+    step "pyodide $version present"
+  fi
+}
 PYODIDE_DIR=$CACHE/pyodide-npm/node_modules/pyodide
-if [ "$(node -p "require('$PYODIDE_DIR/package.json').version" 2>/dev/null)" != "$PYODIDE_VERSION" ]; then
-  step "npm install pyodide@$PYODIDE_VERSION into .cache/pyodide-npm"
-  command -v npm >/dev/null || die "npm not found (apt-get install npm)"
-  mkdir -p "$CACHE/pyodide-npm"
-  (cd "$CACHE/pyodide-npm" && npm install --no-audit --no-fund --silent "pyodide@$PYODIDE_VERSION")
-else
-  step "pyodide $PYODIDE_VERSION present"
-fi
+npm_pyodide "$PYODIDE_VERSION" pyodide-npm
+PYODIDE2_DIR=$CACHE/pyodide-npm-$PYODIDE2_VERSION/node_modules/pyodide
+npm_pyodide "$PYODIDE2_VERSION" "pyodide-npm-$PYODIDE2_VERSION"
 
 # --- PyPI: build venv, downloads ------------------------------------------------
 "$PYTHON" -m pip --version >/dev/null 2>&1 && "$PYTHON" -c "import venv, ensurepip" 2>/dev/null \
@@ -121,7 +135,7 @@ else
   step "build venv ready (${BUILD_DEPS[*]})"
 fi
 
-mkdir -p "$CACHE/wheels" "$CACHE/sdists"
+mkdir -p "$CACHE/wheels" "$CACHE/wheels-$PYODIDE2_VERSION" "$CACHE/sdists"
 fetch() { # fetch DIR FILE-GLOB PIP-ARGS...
   local dir=$1 glob=$2; shift 2
   compgen -G "$dir/$glob" >/dev/null && return 0
@@ -130,6 +144,9 @@ fetch() { # fetch DIR FILE-GLOB PIP-ARGS...
 }
 fetch "$CACHE/wheels" 'micropip-0.3.0-*.whl' micropip==0.3.0
 fetch "$CACHE/wheels" 'packaging-23.1-*.whl' packaging==23.1
+# The versions 0.25.1's own pyodide-lock.json names.
+fetch "$CACHE/wheels-$PYODIDE2_VERSION" 'micropip-0.5.0-*.whl' micropip==0.5.0
+fetch "$CACHE/wheels-$PYODIDE2_VERSION" 'packaging-23.1-*.whl' packaging==23.1
 missing_sdists=()
 for spec in "${SDISTS[@]}"; do
   name=${spec%%==*}; ver=${spec##*==}
@@ -163,4 +180,6 @@ step "scripts/build.sh (driver + libpyrewrite.so)"
 ./scripts/build.sh -q
 step "pyrewrite target from-pyodide -> .cache/target.json"
 ./target/debug/pyrewrite target from-pyodide "$PYODIDE_DIR" -o "$CACHE/target.json"
+step "pyrewrite target from-pyodide -> .cache/target-$PYODIDE2_VERSION.json"
+./target/debug/pyrewrite target from-pyodide "$PYODIDE2_DIR" -o "$CACHE/target-$PYODIDE2_VERSION.json"
 step "setup done"

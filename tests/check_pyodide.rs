@@ -1,7 +1,8 @@
 //! `pyrewrite check` and `pyrewrite run --check` with real things: wheels
 //! built from examples/hello-c and tests/pyodide/check-failures by `pyrewrite
 //! run -- pip wheel` (real preload, real emcc 3.1.6), checked in the real
-//! Pyodide 0.23.4 of .cache/pyodide-npm under node, offline (docs/check.md).
+//! Pyodide 0.23.4 of .cache/pyodide-npm under node, offline (docs/check.md);
+//! one C++ wheel in 0.25.1 too.
 //!
 //! Prerequisites as the e2e tests: scripts/setup.sh (emcc, node, Pyodide).
 
@@ -249,4 +250,84 @@ fn a_native_tag_a_failing_snippet_and_bad_input() {
         err.contains("no target profile") && err.contains("pyrewrite target from-pyodide"),
         "{err}"
     );
+}
+
+/// The second Pyodide release (0.25.1, Emscripten 3.1.46), installed by
+/// scripts/setup.sh next to 0.23.4.
+fn second_dist() -> PathBuf {
+    let dir = repo(".cache/pyodide-npm-0.25.1/node_modules/pyodide");
+    assert!(
+        dir.join("pyodide.asm.wasm").is_file(),
+        "Pyodide 0.25.1 not found at {}: run scripts/setup.sh",
+        dir.display()
+    );
+    dir
+}
+
+/// C++ modules that instantiate templates (std::string, std::vector<std::string>,
+/// an istringstream) define them weakly themselves and import them too; the
+/// loader resolves those to the module's own exports, which Emscripten 3.1.46
+/// keeps as `dso.exports` instead of 3.1.32's `dso.module`. The same wheels
+/// (retagged), with the profile's libc++ compat object linked in, must check
+/// clean on both releases. (Measured without reading `dso.exports`: 0.25.1
+/// reported 11 symbols for `_cxxstr`, among them its own template instances.)
+#[test]
+fn cxx_modules_check_clean_on_both_releases() {
+    let mut first = Vec::new();
+    for example in ["cxx-exceptions", "multi-ext"] {
+        let (out, wheels) = build(
+            &format!("check-{example}"),
+            &format!("examples/{example}"),
+            &["--no-verify"],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        first.push(
+            std::fs::read_dir(&wheels)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| p.to_string_lossy().ends_with("_wasm32.whl"))
+                .unwrap_or_else(|| panic!("no wasm wheel in {}", wheels.display())),
+        );
+    }
+    let second_dir = scratch("check-cxx-second");
+    let retag = run(driver()
+        .arg("retag")
+        .arg("--target")
+        .arg(pyodide_target())
+        .args(["--platform-tag", "emscripten_3_1_46_wasm32", "--out"])
+        .arg(&second_dir)
+        .args(&first));
+    assert_ok(&retag, "pyrewrite retag");
+    let second: Vec<PathBuf> = first
+        .iter()
+        .map(|w| {
+            second_dir.join(
+                w.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace("emscripten_3_1_32", "emscripten_3_1_46"),
+            )
+        })
+        .collect();
+
+    for (release, dist, wheels) in [
+        ("0.23.4", pyodide_dist(), &first),
+        ("0.25.1", second_dist(), &second),
+    ] {
+        let wheels: Vec<&Path> = wheels.iter().map(PathBuf::as_path).collect();
+        let (out, report) = check(&["--pyodide", dist.to_str().unwrap()], &wheels);
+        assert_eq!(out.status.code(), Some(0), "{release}: {report:#}");
+        assert_eq!(report["runtime"]["pyodide"], release);
+        for name in [
+            "multi_ext._cmath",
+            "cxx_exceptions._cxx",
+            "multi_ext.sub._cxxstr",
+        ] {
+            assert_eq!(
+                module(&report, name)["status"],
+                "ok",
+                "{release}: {report:#}"
+            );
+        }
+    }
 }

@@ -1,7 +1,8 @@
 //! Real sdists of the other build backends, pinned (scripts/setup.sh,
 //! BACKEND_SDISTS), built by their own unchanged build under
 //! `pyrewrite run -- pip wheel` (pip's build isolation: the backends come from
-//! PyPI as wheels), then imported and called in Pyodide 0.23.4
+//! PyPI as wheels), then imported and called in Pyodide 0.23.4, and, retagged,
+//! verified against and called in the second release, 0.25.1
 //! (docs/backends.md, docs/e2e.md):
 //!
 //! | sdist | backend | what it exercises |
@@ -120,7 +121,21 @@ fn real_meson_python_and_scikit_build_core_sdists_work_in_pyodide() {
     let scratch = e.scratch("backend-sdists");
     let wheels = support::build_sdists(&e, SDISTS, &scratch, Via::Run { isolation: true });
 
-    let out = pyodide(&e, &wheels, &support::probe_code(MODULES, PROBES));
+    check_in(&e, &wheels);
+
+    // The second release: the same build (e2e_examples::
+    // second_profile_makes_the_same_build_as_the_first), retagged, verified
+    // against that runtime and run there.
+    let Some(second) = E2e::second() else { return };
+    let wheels = support::retag_for(&second, &wheels, &scratch.join("second-release"));
+    let (code, report) = support::verify(&second, &wheels);
+    assert_eq!(support::verify_errors(&report), [], "{report:#}");
+    assert_eq!(code, 0, "{report:#}");
+    check_in(&second, &wheels);
+}
+
+fn check_in(e: &E2e, wheels: &[std::path::PathBuf]) {
+    let out = pyodide(e, wheels, &support::probe_code(MODULES, PROBES));
     assert_eq!(out["install_errors"], json!({}), "{out:#}");
     for m in MODULES {
         let file = out["result"]["files"][m].as_str().unwrap_or("<missing>");

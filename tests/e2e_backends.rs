@@ -4,7 +4,8 @@
 //! setuptools package running an autoconf `./configure` (`AC_CHECK_SIZEOF`,
 //! `AC_RUN_IFELSE`). Each example records in its extension the sizes its
 //! configure step found by a size check and by running a program it compiled;
-//! built under `pyrewrite run` and loaded in Pyodide 0.23.4 they must be the
+//! built under `pyrewrite run` and loaded in Pyodide 0.23.4 (and, retagged, in
+//! the second release, 0.25.1) they must be the
 //! wasm32 ones (4, 4), and the event log must show how: the configure step
 //! rewritten, the probe programs linked for node and run. Built natively (the
 //! control) the same examples report x86_64's (8, 8), so a 4 cannot come from
@@ -321,6 +322,16 @@ fn backends_built_with_pip_wheel_under_run_report_wasm32_sizes_in_pyodide() {
     let isolated = Via::Run { isolation: true };
     let wheels = build_all(&e, &scratch, &examples.map(|x| (x, isolated)));
     assert_wasm32_in_pyodide(&e, &wheels, &examples);
+
+    // The second release: the same build (e2e_examples::
+    // second_profile_makes_the_same_build_as_the_first covers examples/),
+    // retagged, verified against that runtime and run there.
+    let Some(second) = E2e::second() else { return };
+    let wheels = support::retag_for(&second, &wheels, &scratch.join("second-release"));
+    let (code, report) = support::verify(&second, &wheels);
+    assert_eq!(support::verify_errors(&report), [], "{report:#}");
+    assert_eq!(code, 0, "{report:#}");
+    assert_wasm32_in_pyodide(&second, &wheels, &examples);
 }
 
 /// `python -m build` (pypa/build) needs `build` and, without isolation, the

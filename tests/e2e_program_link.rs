@@ -179,6 +179,8 @@ fn build_probe_package(e: &E2e, dir: &Path, target: &Path, name: &str) -> String
         sdists: e.sdists.clone(),
         build_venv_python: e.build_venv_python.clone(),
         ext_suffix: e.ext_suffix.clone(),
+        platform_tag: e.platform_tag.clone(),
+        release: e.release,
     };
     let built = build(
         &e,

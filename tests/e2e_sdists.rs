@@ -1,6 +1,8 @@
 //! Real sdists from PyPI, pinned by version (downloaded by scripts/setup.sh),
 //! built by their own unchanged build under `pyrewrite run -- pip wheel`, with
-//! and without pip's build isolation, then loaded in Pyodide 0.23.4.
+//! and without pip's build isolation, then loaded in Pyodide 0.23.4; the
+//! isolated build's wheels are also retagged for the second release (0.25.1),
+//! verified against it and loaded there.
 //!
 //! Several of these packages silently fall back to pure Python when their C
 //! extension cannot be built or imported, so every check first proves the
@@ -113,6 +115,25 @@ fn build_all_and_check(isolation: bool) {
     });
     let wheels = support::build_sdists(&e, SDISTS, &scratch, Via::Run { isolation });
 
+    let out = pyodide(&e, &wheels, &support::probe_code(MODULES, PROBES));
+    assert_eq!(out["install_errors"], json!({}), "{out:#}");
+    support::assert_loaded_from_so(&e, &out, MODULES);
+    assert_eq!(out["result"]["values"], expected(), "{out:#}");
+
+    // The second release: the same build (e2e_examples::
+    // second_profile_makes_the_same_build_as_the_first), retagged, verified
+    // against that runtime and run there. Once, for the isolated builds.
+    if isolation {
+        second_release(&wheels, &scratch);
+    }
+}
+
+fn second_release(wheels: &[std::path::PathBuf], scratch: &std::path::Path) {
+    let Some(e) = E2e::second() else { return };
+    let wheels = support::retag_for(&e, wheels, &scratch.join("second-release"));
+    let (code, report) = support::verify(&e, &wheels);
+    assert_eq!(support::verify_errors(&report), [], "{report:#}");
+    assert_eq!(code, 0, "{report:#}");
     let out = pyodide(&e, &wheels, &support::probe_code(MODULES, PROBES));
     assert_eq!(out["install_errors"], json!({}), "{out:#}");
     support::assert_loaded_from_so(&e, &out, MODULES);

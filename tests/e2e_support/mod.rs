@@ -27,11 +27,30 @@ pub struct E2e {
     /// Python with the build requirements installed, for `--no-build-isolation`.
     pub build_venv_python: PathBuf,
     pub ext_suffix: String,
+    /// The profile's `platform_tag` (`emscripten_3_1_32_wasm32` for 0.23.4).
+    pub platform_tag: String,
+    /// The Pyodide release this `E2e` targets (`0.23.4`, or [`SECOND_RELEASE`]).
+    pub release: &'static str,
 }
+
+/// The second Pyodide release the suite runs against (issue 16): Python 3.11
+/// like 0.23.4, Emscripten 3.1.46. `scripts/setup.sh` installs it into
+/// `.cache/pyodide-npm-<ver>`, its micropip/packaging wheels into
+/// `.cache/wheels-<ver>` and its profile as `.cache/target-<ver>.json`.
+pub const SECOND_RELEASE: &str = "0.25.1";
 
 impl E2e {
     /// `None` (after printing why) only when `PYREWRITE_E2E=0`.
     pub fn get() -> Option<E2e> {
+        Self::get_release(None)
+    }
+
+    /// The same for [`SECOND_RELEASE`]: its profile, Pyodide and micropip.
+    pub fn second() -> Option<E2e> {
+        Self::get_release(Some(SECOND_RELEASE))
+    }
+
+    fn get_release(release: Option<&'static str>) -> Option<E2e> {
         if std::env::var("PYREWRITE_E2E").as_deref() == Ok("0") {
             eprintln!("SKIPPED: PYREWRITE_E2E=0 disables the end-to-end tests");
             return None;
@@ -39,22 +58,38 @@ impl E2e {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let bin = crate::common::artifact_dir();
         let cache = root.join(".cache");
+        let (target_json, pyodide, support_wheels) = match release {
+            None => (
+                cache.join("target.json"),
+                crate::common::pyodide_dist(),
+                cache.join("wheels"),
+            ),
+            Some(v) => (
+                cache.join(format!("target-{v}.json")),
+                cache.join(format!("pyodide-npm-{v}/node_modules/pyodide")),
+                cache.join(format!("wheels-{v}")),
+            ),
+        };
+        let release = release.unwrap_or("0.23.4");
+        let pyodide_what = format!("Pyodide {release} (npm)");
         let e = E2e {
             pyrewrite: bin.join("pyrewrite"),
             preload: bin.join("libpyrewrite.so"),
-            target_json: cache.join("target.json"),
-            pyodide: crate::common::pyodide_dist(),
-            support_wheels: cache.join("wheels"),
+            target_json,
+            pyodide,
+            support_wheels,
             sdists: cache.join("sdists"),
             build_venv_python: cache.join("build-venv/bin/python"),
             ext_suffix: String::new(),
+            platform_tag: String::new(),
+            release,
             root,
         };
         for (what, path) in [
             ("the pyrewrite binary (scripts/build.sh)", &e.pyrewrite),
             ("libpyrewrite.so (scripts/build.sh)", &e.preload),
             ("the target profile", &e.target_json),
-            ("Pyodide 0.23.4 (npm)", &e.pyodide.join("pyodide.mjs")),
+            (pyodide_what.as_str(), &e.pyodide.join("pyodide.mjs")),
             ("the micropip/packaging wheels", &e.support_wheels),
             ("the pinned sdists", &e.sdists),
             ("the build venv", &e.build_venv_python),
@@ -69,7 +104,23 @@ impl E2e {
         let target: Value =
             serde_json::from_str(&std::fs::read_to_string(&e.target_json).unwrap()).unwrap();
         let ext_suffix = target["ext_suffix"].as_str().unwrap().to_owned();
-        Some(E2e { ext_suffix, ..e })
+        let platform_tag = target["platform_tag"].as_str().unwrap().to_owned();
+        let lock = ["pyodide-lock.json", "repodata.json"]
+            .iter()
+            .find_map(|f| std::fs::read_to_string(e.pyodide.join(f)).ok())
+            .unwrap();
+        let lock: Value = serde_json::from_str(&lock).unwrap();
+        assert_eq!(
+            lock["info"]["version"],
+            release,
+            "{}: expected Pyodide {release}; run scripts/setup.sh",
+            e.pyodide.display()
+        );
+        Some(E2e {
+            ext_suffix,
+            platform_tag,
+            ..e
+        })
     }
 
     /// A fresh scratch dir under target/e2e/ (kept after the test for
@@ -389,10 +440,8 @@ pub fn build_sdists(e: &E2e, names: &[&str], scratch: &Path, via: Via) -> Vec<Pa
             }) => {
                 eprintln!("built {name} in {:.0?}: {built:?}", started.elapsed());
                 assert_eq!(verify_errors, None, "{name}: pyrewrite verify found errors");
-                let all_wasm = built.iter().all(|w| {
-                    w.to_string_lossy()
-                        .ends_with("-emscripten_3_1_32_wasm32.whl")
-                });
+                let tag = format!("-{}.whl", e.platform_tag);
+                let all_wasm = built.iter().all(|w| w.to_string_lossy().ends_with(&tag));
                 assert!(
                     all_wasm && !built.is_empty(),
                     "{name}: expected only wasm32 wheels, got {built:?}"
@@ -408,4 +457,81 @@ pub fn build_sdists(e: &E2e, names: &[&str], scratch: &Path, via: Via) -> Vec<Pa
         failures.join("\n\n")
     );
     wheels
+}
+
+/// The wheels of a build for another release, without building again:
+/// `pyrewrite retag --target <e's profile>` (the platform tag only; the
+/// `.so` are kept). Valid when the two profiles make the same build, which
+/// `e2e_examples::second_profile_makes_the_same_build_as_the_first` asserts.
+pub fn retag_for(e: &E2e, wheels: &[PathBuf], out: &Path) -> Vec<PathBuf> {
+    std::fs::create_dir_all(out).unwrap();
+    let pure: Vec<PathBuf> = wheels
+        .iter()
+        .filter(|w| w.to_string_lossy().ends_with("-none-any.whl"))
+        .cloned()
+        .collect();
+    let wasm: Vec<&PathBuf> = wheels.iter().filter(|w| !pure.contains(w)).collect();
+    let retag = Command::new(&e.pyrewrite)
+        .arg("retag")
+        .arg("--target")
+        .arg(&e.target_json)
+        .arg("--out")
+        .arg(out)
+        .args(&wasm)
+        .output()
+        .unwrap();
+    assert!(
+        retag.status.success(),
+        "pyrewrite retag for Pyodide {} failed: {}",
+        e.release,
+        String::from_utf8_lossy(&retag.stderr)
+    );
+    let tag = format!("-{}.whl", e.platform_tag);
+    let out_wheels: Vec<PathBuf> = wheels_in(out)
+        .into_iter()
+        .filter(|w| w.to_string_lossy().ends_with(&tag))
+        .collect();
+    assert_eq!(out_wheels.len(), wasm.len(), "retag wrote {out_wheels:?}");
+    [out_wheels, pure].concat()
+}
+
+/// `pyrewrite verify --against <e's profile> --json WHEELS`: (exit code,
+/// report), as `pyrewrite run` would have checked them for this release.
+pub fn verify(e: &E2e, wheels: &[PathBuf]) -> (i32, Value) {
+    let out = Command::new(&e.pyrewrite)
+        .arg("verify")
+        .arg("--against")
+        .arg(&e.target_json)
+        .arg("--json")
+        .args(wheels)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|err| {
+        panic!(
+            "verify printed no JSON ({err}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(report["runtime"]["pyodide_version"], e.release);
+    (out.status.code().unwrap(), report)
+}
+
+/// `(wheel file name, symbol)` of every error finding of a verify report.
+pub fn verify_errors(report: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for w in report["wheels"].as_array().unwrap() {
+        let name = Path::new(w["path"].as_str().unwrap())
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        for ext in w["extensions"].as_array().unwrap() {
+            for f in ext["findings"].as_array().unwrap() {
+                if f["severity"] == "error" {
+                    out.push((name.clone(), f["symbol"].as_str().unwrap().to_owned()));
+                }
+            }
+        }
+    }
+    out
 }

@@ -129,7 +129,10 @@ async function main() {
   // (resolveGlobalSymbol, then the module's own exports).
   for (const { wheel, lib, full } of loaded) {
     const dso = Module.LDSO.loadedLibsByName[full];
-    const own = (dso && dso.module) || {};
+    // The module's exports: `dso.module` up to Emscripten 3.1.3x (Pyodide
+    // 0.23), `dso.exports` in 3.1.46 (0.25). Missing them would count the
+    // module's own weak definitions (C++ template instances) as undefined.
+    const own = (dso && (dso.exports || dso.module)) || {};
     const missing = lib.symbols.filter((s) => {
       const resolved = Module.resolveGlobalSymbol(s.name, true);
       return !(resolved && resolved.sym) && !(s.name in own);

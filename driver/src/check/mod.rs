@@ -764,8 +764,9 @@ fn apply_module(m: &mut ModuleResult, kind: &str, line: &serde_json::Value) {
                     .collect();
                 m.error = Some(format!(
                     "needs {} symbol(s) that no library and not the runtime define: {}; it \
-                     loads, and the first use of one stops the runtime (TypeError: Cannot read \
-                     properties of undefined); link what defines them into the module",
+                     loads, and the first use of one stops the runtime (the loader's stub \
+                     throws: a TypeError in Pyodide 0.23, `Dynamic linking error: cannot \
+                     resolve symbol` in 0.25); link what defines them into the module",
                     names.len(),
                     names.join(", ")
                 ));

@@ -7,8 +7,10 @@
 //!   functions, `memory`, `__stack_pointer`, `__indirect_function_table`, and the
 //!   main module's exports merged in) is passed as is, so a wasm export with a
 //!   different type is a LinkError at instantiation; JS functions have no wasm type
-//!   and accept anything. `invoke_*` is created on demand. Any other name becomes a
-//!   lazy stub: the module loads and the first call throws.
+//!   and accept anything. Names the loader creates on demand (`invoke_*`,
+//!   `__cxa_find_matching_catch_N`: read from the runtime's own
+//!   `resolveGlobalSymbol`, see `loader.rs`) resolve too. Any other name becomes
+//!   a lazy stub: the module loads and the first call throws.
 //! - `GOT.mem`/`GOT.func` entries are filled from exported symbols after
 //!   instantiation; a missing non-weak one throws at dlopen (`bad export type`).
 
@@ -42,7 +44,12 @@ pub struct AbiContext {
 enum Provider<'a> {
     Loader,
     Js,
-    Wasm { kind: &'a Kind, from: String },
+    /// Created by the loader when first needed (a JS function, untyped).
+    OnDemand,
+    Wasm {
+        kind: &'a Kind,
+        from: String,
+    },
     Own,
 }
 
@@ -109,11 +116,7 @@ fn find<'a>(
     }
     // JS symbols win over wasm exports: `mergeLibSymbols` never replaces a
     // symbol already in the import object.
-    if runtime.js_symbols.contains(name)
-        || name.starts_with("invoke_")
-        || (name.starts_with("__cxa_find_matching_catch_")
-            && runtime.js_symbols.contains("__cxa_find_matching_catch"))
-    {
+    if runtime.js_symbols.contains(name) {
         return Some(Provider::Js);
     }
     if let Some(kind) = runtime.main_exports.get(name) {
@@ -129,6 +132,12 @@ fn find<'a>(
                 from: lib.label.clone(),
             });
         }
+    }
+    // `resolveGlobalSymbol` looks at the import object (JS, the main module's
+    // and global libraries' exports) first, then at its on-demand rules.
+    let defined = |n: &str| runtime.js_symbols.contains(n) || runtime.main_exports.contains_key(n);
+    if runtime.loader.resolves(name, defined).is_some() {
+        return Some(Provider::OnDemand);
     }
     info.exports.contains_key(name).then_some(Provider::Own)
 }
@@ -154,11 +163,13 @@ fn check_env(
             import,
             Severity::Warning,
             abi.runtime_version,
+            &runtime.loader.call_error(&import.name),
         )),
         None => findings.push(missing_function(
             import,
             Severity::Error,
             abi.runtime_version,
+            &runtime.loader.call_error(&import.name),
         )),
         Some(Provider::Wasm {
             kind: Kind::Func(provided),
@@ -172,7 +183,14 @@ fn check_env(
                 .js_sigs
                 .get(&import.name)
                 .and_then(|s| sig_from_js(s));
-            if let Some(provided) = declared.filter(|p| p != sig) {
+            // A declared void result the definition does not honour: the JS
+            // returns a value, and the parameters match.
+            let void_decl_wrong = |p: &FuncSig| {
+                p.params == sig.params
+                    && p.results.is_empty()
+                    && runtime.js_void_returning.contains(&import.name)
+            };
+            if let Some(provided) = declared.filter(|p| p != sig && !void_decl_wrong(p)) {
                 let from = "the runtime's JS library";
                 findings.push(mismatch(import, sig, &provided, from, info, abi, true));
                 return;
@@ -374,6 +392,7 @@ fn missing_function(
     import: &Import,
     severity: Severity,
     abi_runtime_version: Option<EmVersion>,
+    call_error: &str,
 ) -> Finding {
     let name = &import.name;
     let library = abi::library_of(name);
@@ -411,7 +430,7 @@ fn missing_function(
             format!(
                 "`{name}` is not provided by the runtime (wasm exports or JS library) nor by any \
                  shared library given: the module loads, and the first call to `{name}` fails \
-                 (TypeError: Cannot read properties of undefined){weak_note}"
+                 ({call_error}){weak_note}"
             ),
             "link the library that defines it into the extension, or ship it in the wheel / pass \
              its wheel with --with"

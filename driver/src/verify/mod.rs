@@ -9,6 +9,7 @@
 
 pub mod abi;
 mod check;
+mod loader;
 mod report;
 pub mod runtime;
 pub mod wasm;
@@ -252,6 +253,8 @@ pub fn verify_wheels(wheels: &[PathBuf], runtime: &Against<'_>, opts: &Options) 
             main_exports: rt.main_exports.len(),
             js_symbols: rt.js_symbols.len(),
             js_symbols_source: rt.js_symbols_source.clone(),
+            on_demand: rt.loader.on_demand.iter().map(|r| r.to_string()).collect(),
+            on_demand_source: rt.loader.source.clone(),
             shipped_libs: rt.shipped_libs.iter().map(|(n, _)| n.clone()).collect(),
         },
         with: opts.with.iter().map(|p| p.display().to_string()).collect(),

@@ -95,6 +95,10 @@ pub struct RuntimeSummary {
     pub main_exports: usize,
     pub js_symbols: usize,
     pub js_symbols_source: String,
+    /// Names the runtime's loader creates on demand (`invoke_* (generated)`).
+    pub on_demand: Vec<String>,
+    /// Where `on_demand` was read (`resolveGlobalSymbol in …/pyodide.asm.js`).
+    pub on_demand_source: String,
     pub shipped_libs: Vec<String>,
 }
 
@@ -154,6 +158,14 @@ impl Report {
             r.main_exports,
             r.js_symbols,
         );
+        if !r.on_demand.is_empty() {
+            let _ = writeln!(
+                s,
+                "loader: creates on demand {} ({})",
+                r.on_demand.join(", "),
+                r.on_demand_source
+            );
+        }
         for w in &self.with {
             let _ = writeln!(s, "with: {w}");
         }

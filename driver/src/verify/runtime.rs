@@ -3,6 +3,7 @@
 //! libraries it ships) and the Emscripten version it was built with.
 
 use super::abi::{self, EmVersion};
+use super::loader::{self, LoaderRules};
 use super::wasm::{self, Kind, ModuleInfo};
 use anyhow::{bail, Context, Result};
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,6 +33,12 @@ pub struct Runtime {
     /// d f64, p pointer, v void) the glue declares for JS-provided functions.
     pub js_sigs: BTreeMap<String, String>,
     pub js_symbols_source: String,
+    /// JS functions declared void (`.sig="v…"`) whose definition returns a
+    /// value: the declaration is wrong about the result (see
+    /// `loader::returns_value`), so a result-only difference is no finding.
+    pub js_void_returning: BTreeSet<String>,
+    /// What the loader creates on demand (`invoke_*`, ...), read from the glue.
+    pub loader: LoaderRules,
     /// Shared libraries shipped next to the main module (`*.so` in the dist dir).
     pub shipped_libs: Vec<(String, ModuleInfo)>,
     /// emcc named by the target profile, when RUNTIME was one.
@@ -93,13 +100,23 @@ fn load_dist(
 
     let js_path = dir.join("pyodide.asm.js");
     let mut js_sigs = BTreeMap::new();
+    let mut js_void_returning = BTreeSet::new();
+    let mut loader = LoaderRules::fallback();
     let (js_symbols, js_symbols_source) = match std::fs::read_to_string(&js_path) {
         Ok(js) => match js_import_object(&js) {
             Some(pairs) => {
+                loader = LoaderRules::from_glue(&js, &js_path.display().to_string());
                 let declared = declared_sigs(&js);
                 let mut keys = BTreeSet::new();
                 for (key, value) in pairs {
-                    if let Some(sig) = declared.get(value.as_str()) {
+                    if let Some(&(sig, at)) = declared.get(value.as_str()) {
+                        // The definition precedes its `.sig=` assignment.
+                        let before = &js[..at];
+                        if sig.starts_with('v')
+                            && loader::returns_value(before, &value) == Some(true)
+                        {
+                            js_void_returning.insert(key.clone());
+                        }
                         js_sigs.insert(key.clone(), sig.to_string());
                     }
                     keys.insert(key);
@@ -127,11 +144,11 @@ fn load_dist(
         ),
     };
 
-    let (pyodide_version, platform) = read_dist_info(dir);
+    let (pyodide_version, platform, info_file) = read_dist_info(dir);
     let (emscripten, emscripten_source) = if let Some(v) = platform {
         (
             Some(v),
-            "the distribution's repodata.json (info.platform)".into(),
+            format!("the distribution's {info_file} (info.platform)"),
         )
     } else if let Some(v) = pyodide_version.as_deref().and_then(abi::pyodide_emscripten) {
         (Some(v), "the Pyodide version (verify's table)".into())
@@ -165,14 +182,17 @@ fn load_dist(
         js_symbols,
         js_sigs,
         js_symbols_source,
+        js_void_returning,
+        loader,
         shipped_libs,
         profile_emcc,
     })
 }
 
-/// `(pyodide version, emscripten from info.platform)` from `repodata.json`
-/// (0.23, 0.24) or `pyodide-lock.json` (0.25+), else `package.json`'s version.
-fn read_dist_info(dir: &Path) -> (Option<String>, Option<EmVersion>) {
+/// `(pyodide version, emscripten from info.platform, the file read)` from
+/// `repodata.json` (0.23, 0.24) or `pyodide-lock.json` (0.25+), else
+/// `package.json`'s version.
+fn read_dist_info(dir: &Path) -> (Option<String>, Option<EmVersion>, &'static str) {
     for name in ["repodata.json", "pyodide-lock.json"] {
         let Ok(text) = std::fs::read_to_string(dir.join(name)) else {
             continue;
@@ -184,14 +204,14 @@ fn read_dist_info(dir: &Path) -> (Option<String>, Option<EmVersion>) {
         let version = info["version"].as_str().map(String::from);
         let platform = info["platform"].as_str().and_then(|p| p.parse().ok());
         if version.is_some() || platform.is_some() {
-            return (version, platform);
+            return (version, platform, name);
         }
     }
     let version = std::fs::read_to_string(dir.join("package.json"))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|d| d["version"].as_str().map(String::from));
-    (version, None)
+    (version, None, "package.json")
 }
 
 /// `(key, value identifier)` pairs of the object Emscripten's JS glue passes as
@@ -219,8 +239,9 @@ pub fn js_import_object(js: &str) -> Option<Vec<(String, String)>> {
     (!pairs.is_empty()).then_some(pairs)
 }
 
-/// Every `ident.sig="..."` assignment in the glue, by identifier.
-fn declared_sigs(js: &str) -> BTreeMap<&str, &str> {
+/// Every `ident.sig="..."` assignment in the glue, by identifier: the
+/// signature and the byte offset of the assignment.
+fn declared_sigs(js: &str) -> BTreeMap<&str, (&str, usize)> {
     let mut out = BTreeMap::new();
     for (at, pat) in js.match_indices(".sig=\"") {
         let ident_start = js[..at]
@@ -228,7 +249,7 @@ fn declared_sigs(js: &str) -> BTreeMap<&str, &str> {
             .map_or(0, |i| i + 1);
         let rest = &js[at + pat.len()..];
         if let Some(end) = rest.find('"') {
-            out.insert(&js[ident_start..at], &rest[..end]);
+            out.insert(&js[ident_start..at], (&rest[..end], ident_start));
         }
     }
     out
@@ -256,7 +277,7 @@ mod tests {
         let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["abort", "fd_write", "invoke_ii"]);
         assert_eq!(pairs[1].1, "_fd_write");
-        assert_eq!(declared_sigs(js).get("_fd_write"), Some(&"iippp"));
+        assert_eq!(declared_sigs(js)["_fd_write"].0, "iippp");
         assert!(js_import_object("var other={}").is_none());
     }
 }
