@@ -36,7 +36,38 @@ pub(crate) fn decide(
 ) -> Decision {
     match tool {
         Tool::Meson => meson(path, argv, target, notes),
+        Tool::Backend => backend(path, argv, target, notes),
         _ => cmake(path, argv, target, notes),
+    }
+}
+
+/// The environment variable CPython's `sysconfig.get_platform()` (and
+/// distutils', setuptools') answers with when set: how pyodide-build, and
+/// every cross build of CPython extensions, tells a build its target.
+pub const HOST_PLATFORM: &str = "_PYTHON_HOST_PLATFORM";
+
+/// A build backend's hook process (`python …/_in_process.py HOOK DIR`) runs
+/// as it is, with `_PYTHON_HOST_PLATFORM` set to the profile's platform tag:
+/// a `setup.py` that picks sources by `sysconfig.get_platform()` picks the
+/// wasm32 ones. Only this process and what it runs get it: pip itself, which
+/// also asks `sysconfig` to choose build requirements' wheels, keeps the
+/// host's answer. It stays in the session, so its compilers are rewritten.
+fn backend(path: &[u8], argv: &[&[u8]], target: &Target, notes: &mut Notes) -> Decision {
+    if target.platform_tag.is_empty() {
+        return Decision::Passthrough;
+    }
+    notes.summary(|| {
+        "PEP 517 build backend → sysconfig.get_platform() answers the target".to_string()
+    });
+    notes.add(|| format!("env: {HOST_PLATFORM}={}", target.platform_tag));
+    let mut out = Vec::with_capacity(argv.len());
+    out.push(path.to_vec());
+    out.extend(argv.iter().skip(1).map(|a| a.to_vec()));
+    Decision::Rewrite {
+        tool: Tool::Backend,
+        argv: out,
+        files: Vec::new(),
+        env: vec![(HOST_PLATFORM.to_string(), target.platform_tag.clone())],
     }
 }
 

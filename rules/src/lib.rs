@@ -245,7 +245,9 @@ fn decide_with(
         Tool::Ar => archiver(tool, &target.emar, argv, notes),
         Tool::Ranlib => archiver(tool, &target.emranlib, argv, notes),
         Tool::Strip => strip(argv),
-        Tool::Meson | Tool::Cmake => build_system::decide(tool, path, argv, target, notes),
+        Tool::Meson | Tool::Cmake | Tool::Backend => {
+            build_system::decide(tool, path, argv, target, notes)
+        }
     }
 }
 

@@ -50,6 +50,10 @@ pub enum Tool {
     Meson,
     /// CMake (`cmake`, `cmake3`): a configure gets the Emscripten platform.
     Cmake,
+    /// A PEP 517 build backend's hook process (`python …/_in_process.py HOOK
+    /// …`, how pip and pypa/build run setuptools, meson-python, …): it gets
+    /// `_PYTHON_HOST_PLATFORM`, so `sysconfig.get_platform()` names the target.
+    Backend,
 }
 
 impl Tool {
@@ -65,6 +69,7 @@ impl Tool {
             Tool::Strip => "strip",
             Tool::Meson => "meson",
             Tool::Cmake => "cmake",
+            Tool::Backend => "backend",
         }
     }
 
@@ -95,7 +100,7 @@ impl Tool {
     /// stays inside the session (its compilers must be rewritten in turn),
     /// where a rewritten compiler leaves it (emcc's own clang must not be).
     pub fn is_build_system(self) -> bool {
-        matches!(self, Tool::Meson | Tool::Cmake)
+        matches!(self, Tool::Meson | Tool::Cmake | Tool::Backend)
     }
 }
 
@@ -136,7 +141,14 @@ pub fn classify_command<'a>(
             .filter(|t| t.is_compiler());
     }
     let interpreter = is_python(basename(path)) || argv0.is_some_and(|a| is_python(basename(a)));
-    (interpreter && argv1().is_some_and(|a| basename(a) == b"meson.py")).then_some(Tool::Meson)
+    if !interpreter {
+        return None;
+    }
+    match argv1().map(basename) {
+        Some(b"meson.py") => Some(Tool::Meson),
+        Some(b"_in_process.py") => Some(Tool::Backend),
+        _ => None,
+    }
 }
 
 /// A compiler cache run as a launcher (`ccache gcc -c x.c`, CMake's

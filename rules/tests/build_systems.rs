@@ -370,3 +370,59 @@ fn a_compiler_cache_launching_a_compiler_runs_the_rewritten_command() {
     );
     assert!(matches!(d, Decision::Answer { .. }), "{d:?}");
 }
+
+/// pip and pypa/build run a backend hook as `python …/_in_process.py HOOK DIR`:
+/// that process (and what it runs) gets `_PYTHON_HOST_PLATFORM`, so a
+/// `setup.py` asking `sysconfig.get_platform()` is answered with the target.
+#[test]
+fn a_build_backend_hook_gets_the_target_platform() {
+    let hook =
+        "/usr/lib/python3/dist-packages/pip/_vendor/pyproject_hooks/_in_process/_in_process.py";
+    let d = run(
+        "/venv/bin/python3",
+        &["/venv/bin/python3", hook, "build_wheel", "/tmp/x"],
+        &target(),
+    );
+    assert!(
+        matches!(
+            d,
+            Decision::Rewrite {
+                tool: Tool::Backend,
+                ..
+            }
+        ),
+        "{d:?}"
+    );
+    assert_eq!(
+        argv_of(&d),
+        ["/venv/bin/python3", hook, "build_wheel", "/tmp/x"],
+        "the command itself is unchanged"
+    );
+    assert_eq!(
+        env_of(&d),
+        [(
+            "_PYTHON_HOST_PLATFORM".to_string(),
+            "emscripten_3_1_32_wasm32".to_string()
+        )]
+    );
+    assert!(Tool::Backend.is_build_system(), "stays in the session");
+    // Other Python programs, and pip itself, run unchanged.
+    for argv in [
+        &["python3", "setup.py", "bdist_wheel"][..],
+        &["python3", "-m", "pip", "wheel", "."],
+        &["python3", "/x/_in_process.pyc", "build_wheel"],
+    ] {
+        assert!(
+            matches!(
+                run("/usr/bin/python3", argv, &target()),
+                Decision::Passthrough
+            ),
+            "{argv:?}"
+        );
+    }
+    // Not an interpreter: not a hook.
+    assert!(matches!(
+        run("/bin/sh", &["sh", hook], &target()),
+        Decision::Passthrough
+    ));
+}
