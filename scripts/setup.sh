@@ -39,6 +39,7 @@ SDISTS=(
   bitarray==3.12.3
   mmh3==5.3.1
   wrapt==2.5.2
+  xxhash==4.1.0
 )
 # Real sdists of the other build backends (tests/e2e_backend_sdists.rs),
 # pinned: scikit-build-core (deflate: C with a bundled library; scoring-matrices:

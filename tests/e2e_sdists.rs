@@ -24,6 +24,9 @@ const SDISTS: &[&str] = &[
     "bitarray-3.12.3",
     "mmh3-5.3.1",
     "wrapt-2.5.2",
+    // Its setup.py picks x86-only sources when `sysconfig.get_platform()`
+    // says x86: built only because the backend gets _PYTHON_HOST_PLATFORM.
+    "xxhash-4.1.0",
 ];
 
 /// The C extension modules of SDISTS; each must come from a side module.
@@ -35,6 +38,7 @@ const MODULES: &[&str] = &[
     "bitarray._util",
     "mmh3",
     "wrapt._wrappers",
+    "xxhash._xxhash",
 ];
 
 /// (name, Python expression) evaluated in Pyodide; exercise each extension.
@@ -84,6 +88,8 @@ const PROBES: &[(&str, &str)] = &[
         "wrapt_decorator",
         r#"wrapt.decorator(lambda wrapped, instance, args, kwargs: 2 * wrapped(*args, **kwargs))(lambda x: x + 1)(20)"#,
     ),
+    ("xxhash_xxh64", r#"xxhash.xxh64(b'abc').hexdigest()"#),
+    ("xxhash_xxh3", r#"xxhash.xxh3_64(b'abc').hexdigest()"#),
 ];
 
 fn expected() -> Value {
@@ -103,6 +109,8 @@ fn expected() -> Value {
         "mmh3_bytes": "6145f501578671e2877dba2be487af7e",
         "wrapt_uses_c": true,
         "wrapt_decorator": 42,
+        "xxhash_xxh64": "44bc2cf5ad770999",
+        "xxhash_xxh3": "78af5f94892f3950",
     })
 }
 

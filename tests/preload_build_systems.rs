@@ -249,3 +249,42 @@ fn a_program_link_runs_emcc_in_autoconf_mode_a_shared_link_does_not() {
     assert_eq!(mode("conftest.mode"), "1");
     assert_eq!(mode("m.so.mode"), "unset");
 }
+
+/// A PEP 517 backend hook (`python3 …/_in_process.py HOOK DIR`, as pip and
+/// pypa/build run it) gets `_PYTHON_HOST_PLATFORM` from the profile, so the
+/// real `sysconfig.get_platform()` answers the target, and stays in the
+/// session: the `cc` it runs is rewritten. Python run otherwise is untouched.
+#[test]
+fn a_build_backend_hook_sees_the_target_platform_and_stays_in_the_session() {
+    let s = setup("bs-backend");
+    let hooks = s.dir.join("hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let script = "import os, subprocess, sys, sysconfig\n\
+                  open(sys.argv[1], 'w').write(sysconfig.get_platform() + '\\n' + \
+                  os.environ.get('LD_PRELOAD', ''))\n\
+                  subprocess.run(['cc', '-c', 'x.c', '-o', 'x.o'], check=True)\n";
+    std::fs::write(hooks.join("_in_process.py"), script).unwrap();
+    std::fs::write(hooks.join("other.py"), script).unwrap();
+
+    let out = run(&mut s.sh("python3 hooks/_in_process.py hook.out"));
+    assert_ok(&out, "the backend hook");
+    let got = s.lines("hook.out");
+    // The fake profile names no tag: the default one.
+    let platform = pyrewrite_rules::Target::default().platform_tag;
+    assert_eq!(got[0], platform, "sysconfig.get_platform() in the hook");
+    assert!(got[1].contains("libpyrewrite.so"), "stays in the session");
+    assert_eq!(s.emcc.calls().len(), 1, "the hook's cc was rewritten");
+    let events = s.session.events();
+    let hook = event_of(&events, "backend");
+    assert_eq!(hook.action, Action::Rewrite);
+    // The same program (named by the path that was executed) and arguments.
+    let ran = hook.new_argv.as_deref().unwrap();
+    assert_eq!(ran[0], hook.path, "{ran:?}");
+    assert_eq!(ran[1..], hook.argv[1..], "arguments unchanged");
+
+    // Any other Python program keeps the host's answer.
+    let out = run(&mut s.sh("python3 hooks/other.py other.out"));
+    assert_ok(&out, "another python program");
+    let got = s.lines("other.out");
+    assert!(got[0].starts_with("linux-"), "{got:?}");
+}

@@ -39,18 +39,29 @@ impl EnvBuf {
     }
 
     /// envp with our preload and the session variables present (for anything
-    /// that runs unchanged).
+    /// that runs in the session), plus `extra` (`NAME=VALUE` C strings that
+    /// replace every caller entry of the same name; empty for what runs
+    /// unchanged).
     ///
     /// # Safety
-    /// `envp` is NULL or a NULL-terminated array of C strings.
-    pub unsafe fn keep(&mut self, envp: *const *const c_char, s: &Session) -> *const *const c_char {
+    /// `envp` is NULL or a NULL-terminated array of C strings; `extra` holds
+    /// valid C strings that outlive the exec.
+    pub unsafe fn keep(
+        &mut self,
+        envp: *const *const c_char,
+        s: &Session,
+        extra: &[*const c_char],
+    ) -> *const *const c_char {
         let entries = unsafe { entries(envp) };
         let need = survey(&entries, s);
-        if !need.any() && !envp.is_null() {
+        if !need.any() && !envp.is_null() && extra.is_empty() {
             return envp;
         }
+        // SAFETY: the caller passes valid C strings.
+        let extra_name = |p: &*const c_char| name_of(unsafe { CStr::from_ptr(*p) }.to_bytes());
+        let replaced = |e: &CStr| extra.iter().any(|p| extra_name(p) == name_of(e.to_bytes()));
         for (i, e) in entries.iter().enumerate() {
-            if Some(i) == need.preload_at && need.preload {
+            if (Some(i) == need.preload_at && need.preload) || replaced(e) {
                 continue;
             }
             self.ptrs.push(e.as_ptr());
@@ -72,6 +83,9 @@ impl EnvBuf {
             if missing {
                 self.ptrs.push(want.as_ptr());
             }
+        }
+        for &e in extra {
+            self.ptrs.push(e);
         }
         self.finish(need.preload)
     }
@@ -202,6 +216,25 @@ pub unsafe fn with_session_env<R>(
     unsafe { with_rebuilt_env(envp, s, f) }
 }
 
+/// [`with_session_env`], plus `extra` entries (the decision's own
+/// environment for a command that stays in the session, e.g. a build
+/// backend's `_PYTHON_HOST_PLATFORM`).
+///
+/// # Safety
+/// As for [`with_session_env`]; `extra` holds valid C strings.
+pub unsafe fn with_session_env_and<R>(
+    envp: *const *const c_char,
+    s: &Session,
+    extra: &[*const c_char],
+    f: impl FnOnce(*const *const c_char) -> R,
+) -> R {
+    if extra.is_empty() {
+        return unsafe { with_session_env(envp, s, f) };
+    }
+    let mut buf = EnvBuf::new();
+    f(unsafe { buf.keep(envp, s, extra) })
+}
+
 #[inline(never)]
 unsafe fn with_rebuilt_env<R>(
     envp: *const *const c_char,
@@ -209,7 +242,7 @@ unsafe fn with_rebuilt_env<R>(
     f: impl FnOnce(*const *const c_char) -> R,
 ) -> R {
     let mut buf = EnvBuf::new();
-    f(unsafe { buf.keep(envp, s) })
+    f(unsafe { buf.keep(envp, s, &[]) })
 }
 
 /// The value of the first `name=` entry of `envp` (what `getenv` would give
@@ -305,7 +338,7 @@ mod tests {
             c"PYREWRITE_MODE=trace",
         ]);
         let mut b = EnvBuf::new();
-        assert_eq!(unsafe { b.keep(e.as_ptr(), &s) }, e.as_ptr());
+        assert_eq!(unsafe { b.keep(e.as_ptr(), &s, &[]) }, e.as_ptr());
     }
 
     #[test]
@@ -317,7 +350,7 @@ mod tests {
             c"PYREWRITE_MODE=trace",
         ]);
         let mut b = EnvBuf::new();
-        let got = read(unsafe { b.keep(e.as_ptr(), &s) });
+        let got = read(unsafe { b.keep(e.as_ptr(), &s, &[]) });
         assert_eq!(
             got,
             [
@@ -333,7 +366,7 @@ mod tests {
         let s = session();
         let e = envp(&[c"A=1", c"LD_PRELOAD=libm.so.6", c"PYREWRITE_MODE=rewrite"]);
         let mut b = EnvBuf::new();
-        let got = read(unsafe { b.keep(e.as_ptr(), &s) });
+        let got = read(unsafe { b.keep(e.as_ptr(), &s, &[]) });
         assert_eq!(
             got,
             [
@@ -344,13 +377,37 @@ mod tests {
             ]
         );
         let mut b = EnvBuf::new();
-        let got = read(unsafe { b.keep(std::ptr::null(), &s) });
+        let got = read(unsafe { b.keep(std::ptr::null(), &s, &[]) });
         assert_eq!(
             got,
             [
                 "PYREWRITE_EVENTS=/tmp/e",
                 "PYREWRITE_MODE=trace",
                 "LD_PRELOAD=/lib/libpyrewrite.so"
+            ]
+        );
+    }
+
+    #[test]
+    fn kept_envp_takes_extra_entries_over_the_callers() {
+        let s = session();
+        let e = envp(&[
+            c"A=1",
+            c"_PYTHON_HOST_PLATFORM=linux-x86_64",
+            c"LD_PRELOAD=/lib/libpyrewrite.so",
+            c"PYREWRITE_EVENTS=/other",
+            c"PYREWRITE_MODE=trace",
+        ]);
+        let extra = [c"_PYTHON_HOST_PLATFORM=emscripten_3_1_32_wasm32".as_ptr()];
+        let mut b = EnvBuf::new();
+        assert_eq!(
+            read(unsafe { b.keep(e.as_ptr(), &s, &extra) }),
+            [
+                "A=1",
+                "LD_PRELOAD=/lib/libpyrewrite.so",
+                "PYREWRITE_EVENTS=/other",
+                "PYREWRITE_MODE=trace",
+                "_PYTHON_HOST_PLATFORM=emscripten_3_1_32_wasm32"
             ]
         );
     }

@@ -5,7 +5,7 @@
 //! how a program is finally started and how a reply is produced; the hooks in
 //! `hooks.rs` build one and call [`intercept`].
 
-use crate::envp::{lookup, with_session_env, EnvBuf};
+use crate::envp::{lookup, with_session_env, with_session_env_and, EnvBuf};
 use crate::path::{is_executable, search_path, CANDIDATE_MAX};
 use crate::report::{self, CArgv, Report};
 use crate::session::{self, Session};
@@ -132,8 +132,14 @@ unsafe fn intercept_compiler(
         Action::Passthrough => unsafe { with_session_env(envp, s, |e| launch.original(e)) },
         // A build system's configure step stays in the session: the
         // compilers it runs must be rewritten in turn.
+        // A build system's configure step or a build backend stays in the
+        // session (the compilers it runs must be rewritten in turn), with the
+        // decision's own environment on top (a backend's
+        // `_PYTHON_HOST_PLATFORM`; none for meson and CMake).
         Action::Rewrite if plan.stays_in_session => unsafe {
-            with_session_env(envp, s, |e| launch.other(arena.program(), new_argv.0, e))
+            with_session_env_and(envp, s, arena.env(), |e| {
+                launch.other(arena.program(), new_argv.0, e)
+            })
         },
         Action::Rewrite => unsafe {
             let env = env.strip(envp, s, arena.env());
@@ -228,9 +234,11 @@ fn plan_compiler(s: &Session, path: &[u8], args: CArgv, envp: Argv, arena: &mut 
                         &Target::env_value(name.as_bytes(), value.as_bytes(), caller),
                     );
                 }
-                for (name, value) in &env {
-                    arena.push_env(name.as_bytes(), value.as_bytes());
-                }
+            }
+            // The decision's own environment, whether or not the command
+            // stays in the session.
+            for (name, value) in &env {
+                arena.push_env(name.as_bytes(), value.as_bytes());
             }
             Plan {
                 action: Action::Rewrite,

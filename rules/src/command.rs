@@ -77,7 +77,7 @@ pub fn read_command(
         Tool::Ranlib => Step::Archive {
             output: operands(&tokens).next().map(<[u8]>::to_vec),
         },
-        Tool::Cpp | Tool::Strip | Tool::Meson | Tool::Cmake => Step::Other,
+        Tool::Cpp | Tool::Strip | Tool::Meson | Tool::Cmake | Tool::Backend => Step::Other,
     };
     let mut args = Vec::with_capacity(tokens.len() + 1);
     args.extend(argv.first().map(|a| a.to_vec()));

@@ -142,7 +142,12 @@ pub fn assemble(
             out_dir: &out_dir,
             events_log,
         };
-        match retag_wheel(&request) {
+        let result = if named_for(wheel, target) {
+            retag_in_place(&request)
+        } else {
+            retag_wheel(&request)
+        };
+        match result {
             Ok(r) => {
                 for w in &r.warnings {
                     eprintln!("pyrewrite: warning: {}: {w}", wheel.display());
@@ -171,6 +176,45 @@ pub fn assemble(
         }
     }
     assembled
+}
+
+/// Whether the build already named `wheel` for the target (setuptools does,
+/// under `_PYTHON_HOST_PLATFORM`: docs/backends.md), so that its retagged
+/// twin would have the same name.
+fn named_for(wheel: &Path, target: &Target) -> bool {
+    wheel
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(&format!("-{}.whl", target.platform_tag)))
+}
+
+/// A wheel the build named for the target may still hold host-named
+/// extensions (`_x.cpython-311-x86_64-linux-gnu.so`: the build's EXT_SUFFIX is
+/// the host's). Its fixed twin is written in a staging dir next to it and
+/// renamed over it (atomic: the directory never lacks the wheel, nor holds a
+/// half-written one); with `--out` elsewhere, it is moved there instead.
+fn retag_in_place(request: &RetagRequest) -> anyhow::Result<super::wheel_adapter::Retagged> {
+    use anyhow::Context;
+    let staging = request
+        .out_dir
+        .join(format!(".pyrewrite-staging-{}", std::process::id()));
+    let staged = RetagRequest {
+        out_dir: &staging,
+        ..*request
+    };
+    let result = retag_wheel(&staged).and_then(|mut r| {
+        let name = r.output.file_name().map(PathBuf::from).unwrap_or_default();
+        let dest = request.out_dir.join(name);
+        std::fs::rename(&r.output, &dest)
+            .with_context(|| format!("cannot move the wheel into {}", dest.display()))?;
+        super::fsutil::sync_dir(request.out_dir)?;
+        r.output = dest;
+        // Replaced by the rename (same name): nothing left to remove.
+        r.retagged = r.retagged && !same_file(request.wheel, &r.output);
+        Ok(r)
+    });
+    let _ = std::fs::remove_dir_all(&staging);
+    result
 }
 
 /// Removes the native-named `original` once its retagged twin `written` is
@@ -230,6 +274,45 @@ mod tests {
 
     const NATIVE: &str = "demo-1.0-cp311-cp311-linux_x86_64.whl";
     const WASM: &str = "demo-1.0-cp311-cp311-emscripten_3_1_32_wasm32.whl";
+
+    /// setuptools under `_PYTHON_HOST_PLATFORM` names the wheel for the
+    /// target but its extension keeps the host's suffix: the fixed wheel
+    /// takes the original's place, under the same name, nothing else left.
+    #[test]
+    fn a_wheel_named_for_the_target_with_host_named_extensions_is_fixed_in_place() {
+        use crate::wheel::fixtures::HOST_SUFFIX;
+        let dir = PrivateDir::new("pyrewrite-test-").unwrap();
+        let m = with_record(
+            DIST,
+            members(
+                DIST,
+                &["cp311-cp311-emscripten_3_1_32_wasm32"],
+                Some((&format!("demo/_fast{HOST_SUFFIX}"), side_module())),
+            ),
+        );
+        let wheel = write_zip(&dir.path().join(WASM), &m);
+        let a = assemble(std::slice::from_ref(&wheel), &Target::default(), None, None);
+        assert!(a.failed.is_empty(), "{:?}", a.failed);
+        assert_eq!(
+            names_in(dir.path()),
+            [WASM],
+            "no staging dir, no second wheel"
+        );
+        assert_eq!(a.wasm_wheels, std::slice::from_ref(&wheel));
+        let names: Vec<String> = crate::wheel::archive::WheelArchive::open(&wheel)
+            .unwrap()
+            .members
+            .iter()
+            .map(|m| m.name.clone())
+            .collect();
+        assert!(
+            names
+                .iter()
+                .any(|n| n == "demo/_fast.cpython-311-wasm32-emscripten.so"),
+            "{names:?}"
+        );
+        assert!(!a.lines[0].tag.contains("replaces"), "{:?}", a.lines[0]);
+    }
 
     #[test]
     fn the_retagged_wheel_replaces_the_native_named_original() {
