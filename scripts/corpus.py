@@ -2,10 +2,12 @@
 """Build the corpus (corpus/packages.tsv) under pyrewrite and write docs/corpus.md.
 
 Each pinned sdist is fetched from PyPI (sha256 checked), built by its own
-unchanged build under `pyrewrite run --check -- python -m pip wheel --no-deps`
-(pip's build isolation: build requirements come from PyPI), and, when a wasm
-wheel came out, its smoke line is run in the profile's Pyodide with
-`pyrewrite check --code`. Every result is appended to
+unchanged build under `pyrewrite run -- python -m pip wheel --no-deps` (pip's
+build isolation: build requirements come from PyPI; `run` verifies the wheel
+against the runtime). When a wasm wheel came out, `pyrewrite check` imports
+its extension modules in the profile's Pyodide, then runs its smoke line
+(`--code`), with its runtime dependencies (third column) installed beside it:
+the corpus's own wasm wheels, else pure-Python wheels from PyPI. Every result is appended to
 target/corpus/results.jsonl, so an interrupted run resumes where it stopped
 (--rerun builds again). docs/corpus.md is rewritten from all results at the end.
 
@@ -39,14 +41,19 @@ REPORT = ROOT / "docs/corpus.md"
 # `pyrewrite run` exit statuses (README, "Exit status").
 RUN_STATUS = {0: "ok", 4: "verify errors", 5: "pure-Python fallback", 6: "check failed"}
 
+DEPS = ROOT / ".cache/corpus-deps"
+
 # Failure classes, first match wins: (class, pattern in the build log).
 CLASSES = [
-    ("toolchain skew", r"time_t|__throw_length_error|libc\+\+ \(a different version"),
+    ("toolchain skew", r"time_t (layout|width)|signature does not match|LinkError"
+                       r"|libc\+\+ \(a different version"),
+    ("not C (Rust)", r"rustc|maturin|cargo build"),
+    ("threads", r"ThreadPool|pthread_create|sys/prctl\.h|-fopenmp"),
     ("missing C library", r"fatal error: '(?!Python\.h|pyconfig\.h)[^']+' file not found"
                           r"|unable to find library -l|Dependency \S+ not found"),
     ("package assumes x86", r"immintrin\.h|emmintrin\.h|xmmintrin\.h|cpuid\.h|__builtin_ia32"
                             r"|-msse|-mavx"),
-    ("threads", r"pthread_create|sys/prctl\.h|-fopenmp"),
+    ("clang vs gcc warnings under -Werror", r"\[-Werror,-W"),
     ("pyrewrite bug?", r"pyrewrite: (error|cannot)|unknown argument|unsupported option"),
 ]
 
@@ -55,9 +62,9 @@ def parse_list():
     for line in LIST.read_text().splitlines():
         if not line.strip() or line.startswith("#"):
             continue
-        spec, smoke = line.split("\t", 1)
+        spec, smoke, *deps = line.split("\t")
         name, version = spec.split("==")
-        yield name, version, smoke
+        yield name, version, smoke, (deps[0].split() if deps else [])
 
 
 def fetch(name, version):
@@ -94,7 +101,32 @@ def classify(log):
     return "unclassified", ""
 
 
-def build(name, version, smoke, args):
+def dep_wheels(deps):
+    """Wheels for runtime dependencies: a corpus wasm wheel when the corpus
+    built one, else a pure-Python wheel from PyPI (downloaded once)."""
+    wheels, missing = [], []
+    for dep in deps:
+        built = sorted((OUT / dep).glob("*wasm32.whl")) if (OUT / dep).is_dir() else []
+        if built:
+            wheels.append(built[0])
+            continue
+        DEPS.mkdir(parents=True, exist_ok=True)
+        norm = re.sub(r"[-_.]+", "_", dep).lower()
+        have = [w for w in DEPS.glob("*.whl") if w.name.lower().startswith(norm + "-")]
+        if not have:
+            subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps",
+                            "--only-binary=:all:", "--platform", "any",
+                            "--python-version", "3.11", "-d", str(DEPS), dep],
+                           capture_output=True)
+            have = [w for w in DEPS.glob("*.whl") if w.name.lower().startswith(norm + "-")]
+        if have and have[0].name.endswith("-none-any.whl"):
+            wheels.append(have[0])
+        else:
+            missing.append(dep)
+    return wheels, missing
+
+
+def build(name, version, smoke, deps, args):
     out = OUT / name
     subprocess.run(["rm", "-rf", str(out)], check=True)
     out.mkdir(parents=True)
@@ -107,7 +139,7 @@ def build(name, version, smoke, args):
     except Exception as e:  # network, no sdist, digest: recorded, not fatal
         result.update(status="fetch failed", detail=str(e), seconds=0)
         return result
-    cmd = [args.pyrewrite, "run", "--check", "--target", str(args.target), "--",
+    cmd = [args.pyrewrite, "run", "--target", str(args.target), "--",
            "python", "-m", "pip", "wheel", "--no-deps", "--no-cache-dir", "-w", str(out),
            str(sdist)]
     log_path = out / "build.log"
@@ -125,30 +157,39 @@ def build(name, version, smoke, args):
     result["run_exit"] = code
     wasm = [w for w in wheels if "wasm32" in w]
     result["built"] = bool(wasm)
-    result["verified"] = code in (0, 6) and bool(wasm)
-    result["imported"] = code == 0
+    result["verified"] = code == 0 and bool(wasm)
     if code is None:
         result["status"] = f"timeout ({args.timeout} s)"
     else:
         result["status"] = RUN_STATUS.get(code, f"build failed (exit {code})")
-    if code != 0:
-        result["class"], result["evidence"] = classify(log)
     if wasm:
-        result.update(run_smoke(out / wasm[0], smoke, args))
+        result.update(run_smoke(out / wasm[0], smoke, deps, args))
+        log += result.get("check_log", "")
+    if code != 0 or result.get("smoke") != "ok":
+        result["class"], result["evidence"] = classify(log)
+    result.pop("check_log", None)
     return result
 
 
-def run_smoke(wheel, smoke, args):
-    """The smoke line run in Pyodide after the wheel's modules are imported
-    (`pyrewrite check --code`, whose output goes to stderr)."""
+def run_smoke(wheel, smoke, deps, args):
+    """`pyrewrite check` of the wheel with its dependencies: every extension
+    module imported ("imported"), then the smoke line (output on stderr)."""
+    extra, missing = dep_wheels(deps)
+    base = [args.pyrewrite, "check", "--target", str(args.target), str(wheel)]
+    base += [str(w) for w in extra]
+    p = subprocess.run(base, capture_output=True, text=True, timeout=600)
+    imported = p.returncode == 0
     code = f"print('<smoke>')\n{smoke}\nprint('</smoke>')"
-    p = subprocess.run([args.pyrewrite, "check", "--target", str(args.target), str(wheel),
-                        "--code", code], capture_output=True, text=True, timeout=600)
-    text = p.stderr + p.stdout
+    q = subprocess.run(base + ["--code", code], capture_output=True, text=True, timeout=600)
+    text = q.stderr + q.stdout
     printed = text.split("<smoke>\n", 1)[-1].split("</smoke>", 1)
-    ok = p.returncode == 0 and "<smoke>" in text and len(printed) == 2
+    ok = q.returncode == 0 and "<smoke>" in text and len(printed) == 2
     detail = printed[0].strip() if ok else text.strip()[-300:]
-    return {"smoke": "ok" if ok else "failed", "smoke_output": detail[:200]}
+    r = {"imported": imported, "smoke": "ok" if ok else "failed",
+         "smoke_output": detail[:200], "check_log": p.stderr + p.stdout + text}
+    if missing:
+        r["missing_deps"] = missing
+    return r
 
 
 def load_results():
@@ -172,6 +213,8 @@ def report(results, order):
         counts["imported"] += bool(r.get("imported"))
         counts["smoke"] += r.get("smoke") == "ok"
         note = r["status"]
+        if r.get("missing_deps"):
+            note += f"; dependencies not available offline: {', '.join(r['missing_deps'])}"
         if r.get("class"):
             note += f"; {r['class']}"
             if r.get("evidence"):
@@ -192,12 +235,15 @@ no external C library, pinned, each built by its own unchanged build under
 test profile (Pyodide 0.23.4, Debian's emcc 3.1.6), then its smoke line run in
 Pyodide with `pyrewrite check --code`.
 
-Columns: **built** a wasm32 wheel came out; **verified** `pyrewrite verify`
-found no error; **imported** every extension module imported in Pyodide
-(`run --check` exited 0); **smoke** the package's one-line call in Pyodide.
-Failure classes are read from the build log by `scripts/corpus.py` (first
-match: toolchain skew, missing C library, package assumes x86, threads,
-pyrewrite bug?) and the evidence is quoted; "unclassified" needs a look.
+Columns: **built** a wasm32 wheel came out; **verified** `pyrewrite run`
+exited 0 (its verify found no error); **imported** `pyrewrite check` imported
+every extension module in Pyodide, with the package's runtime dependencies
+installed beside it (the corpus's own wasm wheels, else pure-Python wheels from
+PyPI); **smoke** the package's one-line call in Pyodide. Failure classes are
+read from the build and check output by `scripts/corpus.py` (first match:
+toolchain skew, not C, threads, missing C library, package assumes x86, clang
+vs gcc warnings under -Werror, pyrewrite bug?) and the evidence is quoted;
+"unclassified" needs a look.
 
 Last run at commit `{head}`: {n} packages, {counts['built']} built,
 {counts['verified']} verified, {counts['imported']} imported,
@@ -221,6 +267,9 @@ def main():
     ap.add_argument("--pyrewrite", default=str(ROOT / "target/release/pyrewrite"))
     ap.add_argument("--target", type=Path, default=ROOT / ".cache/target.json")
     args = ap.parse_args()
+    # Builds run in their own directories: every path absolute.
+    args.target = args.target.resolve()
+    args.pyrewrite = str(Path(args.pyrewrite).resolve())
     for what, path in [("the pyrewrite binary (scripts/build.sh --release)", args.pyrewrite),
                        ("the target profile (scripts/setup.sh)", args.target)]:
         if not Path(path).exists():
@@ -229,11 +278,12 @@ def main():
     order = [p[0] for p in packages]
     results = load_results()
     if args.resmoke:
-        smokes = {p[0]: p[2] for p in packages}
+        smokes = {p[0]: (p[2], p[3]) for p in packages}
         for name, r in list(results.items()):
             wasm = [w for w in r.get("wheels", []) if "wasm32" in w]
             if wasm and name in smokes and (not args.only or name in args.only):
-                r.update(run_smoke(OUT / name / wasm[0], smokes[name], args))
+                r.update(run_smoke(OUT / name / wasm[0], *smokes[name], args))
+                r.pop("check_log", None)
                 print(f"corpus: {name}: smoke {r['smoke']}: {r['smoke_output'][:80]}")
                 with open(RESULTS, "a") as f:
                     f.write(json.dumps(r) + "\n")
@@ -241,9 +291,9 @@ def main():
         OUT.mkdir(parents=True, exist_ok=True)
         todo = [p for p in packages
                 if (not args.only or p[0] in args.only) and (args.rerun or p[0] not in results)]
-        for i, (name, version, smoke) in enumerate(todo, 1):
+        for i, (name, version, smoke, deps) in enumerate(todo, 1):
             print(f"corpus: [{i}/{len(todo)}] {name} {version} …", flush=True)
-            r = build(name, version, smoke, args)
+            r = build(name, version, smoke, deps, args)
             print(f"corpus:   {r['status']} in {r.get('seconds', 0):.0f} s"
                   f"{'; smoke ' + r['smoke'] if 'smoke' in r else ''}"
                   f"{'; ' + r['class'] if r.get('class') else ''}", flush=True)

@@ -33,6 +33,8 @@ pub(crate) struct Scan<'a> {
     /// The translation units by name (not `-`, nor an `@file` left unread).
     pub(crate) source_names: Vec<&'a [u8]>,
     cxx: bool,
+    /// A `.h` input with no `-x` in force (gcc reads it as a C header).
+    c_header: bool,
     cxx_link: bool,
     shared: bool,
     relocatable: bool,
@@ -79,6 +81,7 @@ pub(crate) fn scan<'a>(tool: Tool, tokens: &[(usize, &'a [u8])]) -> Scan<'a> {
                 }
             }
             s.cxx |= flags::is_cxx_source(arg);
+            s.c_header |= !lang_forced && flags::is_c_header(arg);
             continue;
         }
         match arg {
@@ -219,11 +222,23 @@ pub(crate) fn decide(
     } else {
         &target.emcc
     };
-    let leading: &[&str] = match (tool, shared) {
-        (Tool::Cpp, _) => &["-E"],
-        (_, true) => &[flags::NATIVE_ARCHIVES],
-        _ => &[],
+    let mut leading: Vec<&str> = match (tool, shared) {
+        (Tool::Cpp, _) => vec!["-E"],
+        (_, true) => vec![flags::NATIVE_ARCHIVES],
+        _ => Vec::new(),
     };
+    // emcc 3.1.6 reads a `.h` input as C++ (`__cplusplus` defined); gcc and
+    // cpp read it as C. Only when headers are the only inputs: `-x` would
+    // also apply to a `.c` after it.
+    if s.c_header && !cxx && s.sources == 0 {
+        leading.extend(flags::C_HEADER);
+        notes.add(|| {
+            format!(
+                "added first: {} (emcc would read the .h as C++)",
+                flags::C_HEADER.join(" ")
+            )
+        });
+    }
     if shared {
         notes.add(|| {
             format!(
@@ -254,7 +269,7 @@ pub(crate) fn decide(
     }
     let (argv, files) = out.assemble(
         program.as_bytes(),
-        leading,
+        &leading,
         argv,
         &ex.file_slots,
         trailing.iter().map(|s| s.as_bytes().to_vec()).collect(),
@@ -448,6 +463,19 @@ fn filter(
         }
         if let Some(why) = flags::dropped_flag(arg) {
             note_drop(notes, &[arg], why);
+            continue;
+        }
+        if arg == b"-Ofast" {
+            notes.add(|| {
+                format!(
+                    "replaced `-Ofast` with `{}`: {}",
+                    flags::OFAST.join(" "),
+                    flags::OFAST_WHY
+                )
+            });
+            for a in flags::OFAST {
+                out.push(slot, *a);
+            }
             continue;
         }
         out.push(slot, arg);

@@ -23,6 +23,8 @@
 //! | `-fopenmp`, `-fopenmp=*` | refused | no threads in Pyodide; `-fopenmp-simd` is kept (no runtime) |
 //! | compile: `-Werror=implicit-function-declaration -Werror=mismatched-parameter-types -Werror=return-type -fPIC` | added | C mistakes that are only warnings natively become function signature mismatches that trap at run time in wasm; side modules must be position independent |
 //! | shared link: `-sSIDE_MODULE=1 -sWASM_BIGINT` | added | without SIDE_MODULE `emcc -shared` writes a relocatable object named `.so`; without WASM_BIGINT i64 imports do not match Pyodide's exports |
+//! | `-Ofast` | replaced by `-O3 -ffast-math` | emcc 3.1.6 rejects the spelling (`Invalid optimization level: -Ofast`); this is what gcc and clang mean by it (yarl builds with it) |
+//! | `-x c-header` first, when a C driver or `cpp` gets only `.h` inputs | added | emcc 3.1.6 reads a `.h` as a C++ header (`__cplusplus` defined, a C++ preprocessor): `gcc -E x.h`, as cffi-based builds run it (zstandard), must stay C |
 //! | C++ shared link: the profile's `cxx_compat_object` | added | libc++ helpers emcc 3.1.6's headers call out of line that the runtime's newer libc++ no longer exports (docs/target.md) |
 //! | shared link: `-Wl,--no-whole-archive` first | added | emcc 3.1.6 wraps every input of a `SIDE_MODULE=1` link in `--whole-archive`, so two archives holding the same object (meson bundles an uninstalled static library into an installed one that links it) fail with `duplicate symbol`; native `ld` pulls only the members it needs, which is what the package was built and tested with (newer Emscripten gives `-shared` native semantics too). A `-Wl,--whole-archive` the build asks for still applies |
 
@@ -288,6 +290,21 @@ pub(crate) const WERROR: &[&str] = &[
 
 /// Settings every shared link gets.
 pub(crate) const SIDE_MODULE: &[&str] = &["-sSIDE_MODULE=1", "-sWASM_BIGINT"];
+
+/// What `-Ofast` means to gcc and clang; emcc 3.1.6 refuses the spelling
+/// (`Invalid optimization level: -Ofast`).
+pub(crate) const OFAST: &[&str] = &["-O3", "-ffast-math"];
+pub(crate) const OFAST_WHY: &str =
+    "emcc 3.1.6 rejects -Ofast (`Invalid optimization level`); gcc and clang define it so";
+
+/// Put first when a C driver (or `cpp`) gets only `.h` inputs: emcc 3.1.6
+/// would preprocess them as C++ headers (`__cplusplus` defined), gcc as C.
+pub(crate) const C_HEADER: &[&str] = &["-x", "c-header"];
+
+/// `.h`: a C header to gcc, a C++ header to emcc 3.1.6.
+pub(crate) fn is_c_header(name: &[u8]) -> bool {
+    extension(name) == b"h"
+}
 
 /// Put first in a shared link: emcc keeps the order of linker flags and
 /// inputs, and opens its `SIDE_MODULE=1` link with `--whole-archive`; this
