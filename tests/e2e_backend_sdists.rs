@@ -24,15 +24,7 @@ mod support;
 use serde_json::{json, Value};
 use support::{pyodide, E2e, Via};
 
-/// Keep in sync with BACKEND_SDISTS in scripts/setup.sh.
-const SDISTS: &[&str] = &[
-    "deflate-0.9.0",
-    "scoring_matrices-0.3.5",
-    "pyjess-0.10.1",
-    "beancount-3.2.3",
-    "regex-2026.11.19",
-    "nanoarrow-0.9.0",
-];
+const SDISTS: &[&str] = support::BACKEND_SDISTS;
 
 /// The compiled modules; each must come from a wasm `.so`.
 const MODULES: &[&str] = &[

@@ -190,23 +190,6 @@ fn direct_ld_preload_build_then_retag_works_in_pyodide_and_time_gap_is_reported(
     );
 }
 
-/// The sdists whose 0.23.4 wheels e2e_sdists and e2e_backend_sdists retag for
-/// the second release instead of building them again. Keep in sync with
-/// SDISTS there.
-const REUSED_SDISTS: &[&str] = &[
-    "markupsafe-3.0.4",
-    "msgpack-1.2.4",
-    "simplejson-4.3.0",
-    "bitarray-3.12.3",
-    "mmh3-5.3.1",
-    "wrapt-2.5.2",
-    "deflate-0.9.0",
-    "scoring_matrices-0.3.5",
-    "pyjess-0.10.1",
-    "beancount-3.2.3",
-    "regex-2026.11.19",
-];
-
 /// Why the sdist suites may reuse the 0.23.4 build for the second release:
 /// the two generated profiles differ only in the tag, the runtime and the
 /// include dir, and the include dirs only in `pyconfig.h` macros that no
@@ -298,7 +281,12 @@ fn second_profile_makes_the_same_build_as_the_first() {
                 first.root.join("examples").display()
             ),
         );
-        for sdist in REUSED_SDISTS {
+        // The sdists whose 0.23.4 wheels e2e_sdists and e2e_backend_sdists
+        // retag for the second release instead of building them again.
+        for sdist in support::SETUPTOOLS_SDISTS
+            .iter()
+            .chain(support::BACKEND_SDISTS)
+        {
             let path = first.sdist(sdist);
             grep(
                 sdist,

@@ -16,18 +16,7 @@ mod support;
 use serde_json::{json, Value};
 use support::{pyodide, E2e, Via};
 
-/// Keep in sync with SDISTS in scripts/setup.sh.
-const SDISTS: &[&str] = &[
-    "markupsafe-3.0.4",
-    "msgpack-1.2.4",
-    "simplejson-4.3.0",
-    "bitarray-3.12.3",
-    "mmh3-5.3.1",
-    "wrapt-2.5.2",
-    // Its setup.py picks x86-only sources when `sysconfig.get_platform()`
-    // says x86: built only because the backend gets _PYTHON_HOST_PLATFORM.
-    "xxhash-4.1.0",
-];
+const SDISTS: &[&str] = support::SETUPTOOLS_SDISTS;
 
 /// The C extension modules of SDISTS; each must come from a side module.
 const MODULES: &[&str] = &[

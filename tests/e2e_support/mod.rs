@@ -535,3 +535,29 @@ pub fn verify_errors(report: &Value) -> Vec<(String, String)> {
     }
     out
 }
+
+/// The setuptools sdists of `e2e_sdists` (also reused by `e2e_examples`'s
+/// second-release check). Keep in sync with SDISTS in scripts/setup.sh.
+pub const SETUPTOOLS_SDISTS: &[&str] = &[
+    "markupsafe-3.0.4",
+    "msgpack-1.2.4",
+    "simplejson-4.3.0",
+    "bitarray-3.12.3",
+    "mmh3-5.3.1",
+    "wrapt-2.5.2",
+    // Its setup.py picks x86-only sources when `sysconfig.get_platform()`
+    // says x86: built only because the backend gets _PYTHON_HOST_PLATFORM.
+    "xxhash-4.1.0",
+];
+
+/// The meson-python / scikit-build-core sdists of `e2e_backend_sdists` (and
+/// regex, beancount's dependency). Keep in sync with BACKEND_SDISTS in
+/// scripts/setup.sh.
+pub const BACKEND_SDISTS: &[&str] = &[
+    "deflate-0.9.0",
+    "scoring_matrices-0.3.5",
+    "pyjess-0.10.1",
+    "beancount-3.2.3",
+    "regex-2026.11.19",
+    "nanoarrow-0.9.0",
+];
