@@ -20,9 +20,22 @@ pub fn artifact_dir() -> PathBuf {
         .to_path_buf()
 }
 
-/// Absolute path of the built `libpyrewrite.so`.
+/// Absolute path of the built `libpyrewrite.so`, or of the build named by
+/// `$PYREWRITE_TEST_LIBRARY` (scripts/test-all.sh runs the preload tests
+/// again against the release library, the one users preload).
 pub fn preload_lib() -> PathBuf {
-    built("libpyrewrite.so")
+    match std::env::var_os("PYREWRITE_TEST_LIBRARY") {
+        Some(p) => {
+            let p = PathBuf::from(p);
+            assert!(
+                p.is_file(),
+                "PYREWRITE_TEST_LIBRARY={} is missing: run scripts/build.sh --release",
+                p.display()
+            );
+            p
+        }
+        None => built("libpyrewrite.so"),
+    }
 }
 
 /// Absolute path of the built `pyrewrite` driver binary.
