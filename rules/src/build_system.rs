@@ -60,12 +60,9 @@ fn backend(path: &[u8], argv: &[&[u8]], target: &Target, notes: &mut Notes) -> D
         "PEP 517 build backend → sysconfig.get_platform() answers the target".to_string()
     });
     notes.add(|| format!("env: {HOST_PLATFORM}={}", target.platform_tag));
-    let mut out = Vec::with_capacity(argv.len());
-    out.push(path.to_vec());
-    out.extend(argv.iter().skip(1).map(|a| a.to_vec()));
     Decision::Rewrite {
         tool: Tool::Backend,
-        argv: out,
+        argv: same_command(path, argv),
         files: Vec::new(),
         env: vec![(HOST_PLATFORM.to_string(), target.platform_tag.clone())],
     }
@@ -208,10 +205,16 @@ fn cmake(path: &[u8], argv: &[&[u8]], target: &Target, notes: &mut Notes) -> Dec
 /// The same command run by the same program (the exec's own path, so no PATH
 /// look-up can pick another interpreter), plus `flag` at the end.
 fn same_program(path: &[u8], argv: &[&[u8]], flag: Vec<u8>) -> Vec<Vec<u8>> {
+    let mut out = same_command(path, argv);
+    out.push(flag);
+    out
+}
+
+/// The exec as it was, the program named by the path that was executed.
+fn same_command(path: &[u8], argv: &[&[u8]]) -> Vec<Vec<u8>> {
     let mut out = Vec::with_capacity(argv.len() + 1);
     out.push(path.to_vec());
     out.extend(argv.iter().skip(1).map(|a| a.to_vec()));
-    out.push(flag);
     out
 }
 

@@ -285,12 +285,7 @@ pub fn build(e: &E2e, src: &Path, out: &Path, via: Via) -> Result<Built, String>
     }
     if via == Via::Preload {
         let natives = wheels_in(&native_out);
-        let retag = Command::new(&e.pyrewrite)
-            .arg("retag")
-            .arg("--target")
-            .arg(&e.target_json)
-            .arg("--out")
-            .arg(out)
+        let retag = retag_command(e, out)
             .arg("--events")
             .arg(out.join("events.jsonl"))
             .args(&natives)
@@ -459,6 +454,17 @@ pub fn build_sdists(e: &E2e, names: &[&str], scratch: &Path, via: Via) -> Vec<Pa
     wheels
 }
 
+/// `pyrewrite retag --target <e's profile> --out OUT`, the wheels to add.
+fn retag_command(e: &E2e, out: &Path) -> Command {
+    let mut c = Command::new(&e.pyrewrite);
+    c.arg("retag")
+        .arg("--target")
+        .arg(&e.target_json)
+        .arg("--out")
+        .arg(out);
+    c
+}
+
 /// The wheels of a build for another release, without building again:
 /// `pyrewrite retag --target <e's profile>` (the platform tag only; the
 /// `.so` are kept). Valid when the two profiles make the same build, which
@@ -471,15 +477,7 @@ pub fn retag_for(e: &E2e, wheels: &[PathBuf], out: &Path) -> Vec<PathBuf> {
         .cloned()
         .collect();
     let wasm: Vec<&PathBuf> = wheels.iter().filter(|w| !pure.contains(w)).collect();
-    let retag = Command::new(&e.pyrewrite)
-        .arg("retag")
-        .arg("--target")
-        .arg(&e.target_json)
-        .arg("--out")
-        .arg(out)
-        .args(&wasm)
-        .output()
-        .unwrap();
+    let retag = retag_command(e, out).args(&wasm).output().unwrap();
     assert!(
         retag.status.success(),
         "pyrewrite retag for Pyodide {} failed: {}",

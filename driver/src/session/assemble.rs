@@ -260,17 +260,9 @@ mod tests {
     }
 
     use crate::wheel::fixtures::{
-        elf_shared_object, members, native_tagged_wheel, side_module, with_record, write_zip, DIST,
+        elf_shared_object, files_in, members, native_tagged_wheel, side_module, with_record,
+        write_zip, DIST,
     };
-
-    fn names_in(dir: &Path) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    }
 
     const NATIVE: &str = "demo-1.0-cp311-cp311-linux_x86_64.whl";
     const WASM: &str = "demo-1.0-cp311-cp311-emscripten_3_1_32_wasm32.whl";
@@ -294,7 +286,7 @@ mod tests {
         let a = assemble(std::slice::from_ref(&wheel), &Target::default(), None, None);
         assert!(a.failed.is_empty(), "{:?}", a.failed);
         assert_eq!(
-            names_in(dir.path()),
+            files_in(dir.path()),
             [WASM],
             "no staging dir, no second wheel"
         );
@@ -325,7 +317,7 @@ mod tests {
             None,
         );
         assert!(a.failed.is_empty(), "{:?}", a.failed);
-        assert_eq!(names_in(dir.path()), [WASM]);
+        assert_eq!(files_in(dir.path()), [WASM]);
         assert_eq!(a.wasm_wheels, [dir.path().join(WASM)]);
         assert_eq!(a.wheels[0].input, native);
         assert_eq!(a.wheels[0].shared_objects.len(), 1);
@@ -347,8 +339,8 @@ mod tests {
         let out = dir.path().join("wasm");
         let a = assemble(&[native], &Target::default(), Some(&out), None);
         assert!(a.failed.is_empty(), "{:?}", a.failed);
-        assert!(names_in(&build).is_empty(), "{:?}", names_in(&build));
-        assert_eq!(names_in(&out), [WASM]);
+        assert!(files_in(&build).is_empty(), "{:?}", files_in(&build));
+        assert_eq!(files_in(&out), [WASM]);
     }
 
     #[test]
@@ -364,11 +356,11 @@ mod tests {
         assert_eq!(a.failed.len(), 1);
         assert!(format!("{:#}", a.failed[0]).contains(NATIVE));
         assert_eq!(
-            names_in(dir.path()),
+            files_in(dir.path()),
             [NATIVE, "demo-1.0-py3-none-any.whl", "out"]
         );
         // The pure wheel is copied into --out and stays where it was.
-        assert_eq!(names_in(&out), ["demo-1.0-py3-none-any.whl"]);
+        assert_eq!(files_in(&out), ["demo-1.0-py3-none-any.whl"]);
         assert!(a.wheels[0].shared_objects.is_empty());
     }
 

@@ -251,3 +251,13 @@ pub fn wheel_with_member(dir: &Path, name: &str, data: Vec<u8>) -> PathBuf {
         &with_record(DIST, m),
     )
 }
+
+/// The sorted file names in `dir`.
+pub fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}

@@ -9,15 +9,6 @@ fn target() -> Target {
     Target::default()
 }
 
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn good_wheel_is_retagged_and_unpacks_to_the_same_files_with_only_the_renames() {
     let dir = tempdir().unwrap();
