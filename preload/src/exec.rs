@@ -269,7 +269,7 @@ fn plan_compiler(s: &Session, path: &[u8], args: CArgv, envp: Argv, arena: &mut 
 }
 
 /// [`is_executable`] for a byte path (too long counts as not executable).
-fn is_exec(path: &[u8]) -> bool {
+pub fn is_exec(path: &[u8]) -> bool {
     let mut buf = [0u8; CANDIDATE_MAX];
     // A path with a NUL names no file; one byte must stay for the NUL (the
     // buffer is zeroed).

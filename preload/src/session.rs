@@ -182,11 +182,12 @@ pub struct TargetError(pub String);
 /// allocations behind in a vfork parent); a compile dwarfs the cost.
 pub fn load_target(session: &Session) -> Result<Target, TargetError> {
     // SAFETY: getenv reads environ; getuid is a plain syscall.
-    let (xdg_config, xdg_cache, home, uid) = unsafe {
+    let (xdg_config, xdg_cache, home, fast_path, uid) = unsafe {
         (
             env_value(c"XDG_CONFIG_HOME"),
             env_value(c"XDG_CACHE_HOME"),
             env_value(c"HOME"),
+            env_value(c"PYREWRITE_FAST_PATH"),
             libc::getuid(),
         )
     };
@@ -194,6 +195,7 @@ pub fn load_target(session: &Session) -> Result<Target, TargetError> {
         target: session.target.map(CStr::to_bytes),
         xdg_config_home: xdg_config,
         home,
+        fast_path,
     };
     let fail = |e: profile::ProfileError| TargetError(format!("pyrewrite: error: {e}"));
     let location = profile::locate(None, "--target", &lookup).map_err(fail)?;
@@ -206,7 +208,23 @@ pub fn load_target(session: &Session) -> Result<Target, TargetError> {
     });
     let mut target = location.load(contents).map_err(fail)?;
     target.generated_dir = pyrewrite_rules::generated_dir(xdg_cache, home, uid);
+    target.fast_cc = fast_cc(session.preload);
     Ok(target)
+}
+
+/// `pyrewrite-cc` next to this library (the fast path's runner), if it is
+/// there and executable; empty otherwise (compiles then always run emcc).
+fn fast_cc(library: Option<&[u8]>) -> String {
+    let dir = library.and_then(|l| l.iter().rposition(|&b| b == b'/').and_then(|i| l.get(..i)));
+    let Some(dir) = dir.filter(|d| !d.is_empty()) else {
+        return String::new();
+    };
+    let path = format!("{}/pyrewrite-cc", String::from_utf8_lossy(dir));
+    if crate::exec::is_exec(path.as_bytes()) {
+        path
+    } else {
+        String::new()
+    }
 }
 
 /// The value of an environment variable, if set.

@@ -14,6 +14,7 @@
 //! | `compiler` | gcc/clang/cpp commands → emcc/em++ |
 //! | `ld` | raw `ld` commands → emcc links |
 //! | `flags` | driver flags that go, host dirs, what is added |
+//! | [`fast_path`] | compiles run by emcc's own clang: a command's shape, the template emcc's clang command becomes, and where a compile goes (`pyrewrite-cc` or emcc, behind the profile's launcher) |
 //! | `linker` | `-Wl,` items wasm-ld rejects |
 //! | `build_system` | `meson setup` / `cmake` configure → cross builds for wasm32 |
 //! | [`response_file`] | `@file` reading, writing and naming |
@@ -57,6 +58,7 @@ mod build_system;
 pub mod command;
 mod compiler;
 mod expand;
+pub mod fast_path;
 mod flags;
 mod ld;
 mod linker;

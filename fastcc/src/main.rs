@@ -1,0 +1,207 @@
+//! `pyrewrite-cc EMCC ARGS…`: one compile, run by emcc's own clang when the
+//! command's shape is known, else by emcc (which teaches the shape).
+//!
+//! libpyrewrite.so sends a compile here (instead of to emcc) when the
+//! profile's fast path is on and the rules say the command can take it
+//! (`pyrewrite_rules::fast_path`). The environment says how
+//! (`PYREWRITE_FAST_PATH`, `…_CACHE`, `…_LAUNCHER`); this program runs
+//! outside the preload, like emcc.
+//!
+//! | the shape's cache entry | mode `on` | mode `verify` |
+//! |---|---|---|
+//! | a template | exec the launcher + clang command | emcc writes the object; clang writes a second one beside it; compared |
+//! | none | emcc runs, its clang call recorded; the template is kept if clang from it writes the same bytes | same |
+//! | "emcc" (a shape that failed to prove) | emcc | emcc |
+//!
+//! Every compile appends one line to `$PYREWRITE_SOCKET.fast-path` when the
+//! driver runs the session (the driver's summary counts them).
+
+mod cache;
+mod record;
+mod run;
+
+use pyrewrite_protocol::env as vars;
+use pyrewrite_rules::fast_path::{self, Mode, Template};
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::Path;
+
+fn main() {
+    let args: Vec<Vec<u8>> = std::env::args_os()
+        .skip(1)
+        .map(OsString::into_vec)
+        .collect();
+    // Started by emcc as its compiler wrapper: write the command down, run it.
+    if let Some(file) = std::env::var_os(vars::FAST_PATH_RECORD) {
+        run::exit_with(record::append_and_exec(Path::new(&file), &args));
+    }
+    if args.is_empty() {
+        eprintln!(
+            "pyrewrite-cc: runs one compile for libpyrewrite.so (the fast path, docs/fast-path.md)\n\
+             usage: pyrewrite-cc EMCC ARGS...  (EMCC: emcc or em++, as the rules wrote it)"
+        );
+        std::process::exit(2);
+    }
+    run::exit_with(compile(&args));
+}
+
+/// What the environment told this compile.
+struct Setup {
+    mode: Mode,
+    cache: Option<cache::Cache>,
+    launcher: Vec<Vec<u8>>,
+    log: Option<OsString>,
+}
+
+fn setup() -> Setup {
+    let mode = std::env::var_os(vars::FAST_PATH)
+        .and_then(|m| Mode::parse(m.as_bytes()))
+        .unwrap_or(Mode::On);
+    let launcher = std::env::var(vars::FAST_PATH_LAUNCHER)
+        .ok()
+        .and_then(|j| serde_json::from_str::<Vec<String>>(&j).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .map(String::into_bytes)
+        .collect();
+    let log = std::env::var_os(vars::SOCKET).map(|mut s| {
+        s.push(pyrewrite_protocol::socket::FAST_PATH_SUFFIX);
+        s
+    });
+    Setup {
+        mode,
+        cache: std::env::var_os(vars::FAST_PATH_CACHE).map(cache::Cache::new),
+        launcher,
+        log,
+    }
+}
+
+/// Runs the compile `args` (emcc first); returns the exit status.
+fn compile(args: &[Vec<u8>]) -> run::Status {
+    let s = setup();
+    let Some(emcc) = run::resolve(&args[0]) else {
+        eprintln!(
+            "pyrewrite-cc: cannot find {} on PATH or under $EMSDK; install Emscripten or give \
+             its absolute path in the target profile",
+            String::from_utf8_lossy(&args[0])
+        );
+        return run::Status::Code(127);
+    };
+    let mut emcc_argv = args.to_vec();
+    emcc_argv[0] = emcc.clone();
+    let borrowed: Vec<&[u8]> = emcc_argv.iter().map(Vec::as_slice).collect();
+    let shape = match fast_path::shape(&borrowed) {
+        Ok(shape) => shape,
+        Err(why) => return s.emcc(&emcc_argv, why),
+    };
+    let Some(cache) = &s.cache else {
+        return s.emcc(
+            &emcc_argv,
+            "no cache directory ($PYREWRITE_FAST_PATH_CACHE)",
+        );
+    };
+    if std::env::var_os("EM_COMPILER_WRAPPER").is_some() {
+        return s.emcc(&emcc_argv, "EM_COMPILER_WRAPPER is the build's own");
+    }
+    let key = cache.key(&emcc, &shape);
+    match cache.lookup(&key) {
+        cache::Entry::Template(t) => match s.mode {
+            Mode::Verify => verify(&s, &emcc_argv, &shape, &t),
+            _ => {
+                let cmd = t.command(&shape.values()).unwrap_or_default();
+                s.log("fast", "");
+                run::exec(&s.launcher, &cmd)
+            }
+        },
+        cache::Entry::Emcc(why) => s.emcc(&emcc_argv, &why),
+        cache::Entry::None => learn(&s, cache, &key, &emcc_argv, &shape),
+    }
+}
+
+impl Setup {
+    /// emcc runs the compile, behind the launcher.
+    fn emcc(&self, argv: &[Vec<u8>], why: &str) -> run::Status {
+        self.log("emcc", why);
+        run::exec(&self.launcher, argv)
+    }
+
+    fn log(&self, what: &str, detail: &str) {
+        if let Some(log) = &self.log {
+            cache::append_line(Path::new(log), what, detail);
+        }
+    }
+}
+
+/// emcc compiles (its clang call recorded); if the template read from that
+/// call makes clang write the same object, it is kept for the next file.
+fn learn(
+    s: &Setup,
+    cache: &cache::Cache,
+    key: &[u8],
+    argv: &[Vec<u8>],
+    shape: &fast_path::Shape<'_>,
+) -> run::Status {
+    let recording = record::Recording::new(cache);
+    let status = run::emcc_recorded(argv, recording.as_ref().map(|r| r.path()));
+    if !status.success() {
+        s.log("emcc", "the compile failed");
+        return status;
+    }
+    let commands = recording.map(|r| r.commands()).unwrap_or_default();
+    let outcome = match commands.as_slice() {
+        [one] => {
+            let build: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+            let recorded: Vec<&[u8]> = one.iter().map(Vec::as_slice).collect();
+            Template::learn(shape, &build, &recorded)
+                .map_err(str::to_string)
+                .and_then(|t| prove(shape, &t).map(|()| t))
+        }
+        [] => Err("emcc ran no compiler".to_string()),
+        _ => Err("emcc ran more than one compiler".to_string()),
+    };
+    match outcome {
+        Ok(t) => {
+            cache.store(key, &t);
+            s.log("learned", "");
+        }
+        Err(why) => {
+            cache.store_emcc(key, &why);
+            s.log("emcc", &why);
+        }
+    }
+    status
+}
+
+/// clang from `t` writes, beside the build's object, the same bytes as emcc
+/// did.
+fn prove(shape: &fast_path::Shape<'_>, t: &Template) -> Result<(), String> {
+    match run::beside(shape, t) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err("clang from the template wrote another object than emcc".into()),
+        Err(e) => Err(format!("clang from the template failed: {e}")),
+    }
+}
+
+/// emcc writes the build's object; clang from the template writes another
+/// beside it; both compared. A difference is reported, never hidden: the
+/// build keeps emcc's object.
+fn verify(s: &Setup, argv: &[Vec<u8>], shape: &fast_path::Shape<'_>, t: &Template) -> run::Status {
+    let status = run::emcc_recorded(argv, None);
+    if !status.success() {
+        s.log("emcc", "the compile failed");
+        return status;
+    }
+    match run::beside(shape, t) {
+        Ok(true) => s.log("verified", ""),
+        outcome => {
+            let why = match outcome {
+                Err(e) => format!("clang from the template failed: {e}"),
+                _ => "the objects differ".to_string(),
+            };
+            let shown = run::joined(argv);
+            eprintln!("pyrewrite-cc: fast path differs from emcc ({why}): {shown}");
+            s.log("differs", &shown);
+        }
+    }
+    status
+}
