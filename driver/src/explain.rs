@@ -158,6 +158,23 @@ fn rewritten_env(target: &Target) -> Vec<(String, String)> {
         .collect()
 }
 
+/// For a compile routed through `pyrewrite-cc`: what it would run now,
+/// asked of `pyrewrite-cc --explain` itself (it owns the cache and its key).
+fn fast_path_line(argv: &[Vec<u8>], env: &[(String, String)]) -> Option<String> {
+    let runner = argv.first()?;
+    if !runner.ends_with(b"/pyrewrite-cc") {
+        return None;
+    }
+    let out = std::process::Command::new(std::ffi::OsStr::from_bytes(runner))
+        .arg("--explain")
+        .args(argv.iter().skip(1).map(|a| std::ffi::OsStr::from_bytes(a)))
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env_remove("LD_PRELOAD")
+        .output()
+        .ok()?;
+    Some(lossy(&out.stdout).trim().to_string())
+}
+
 fn to_human(e: &Explanation, env: &[(String, String)]) -> String {
     let mut out = format!("action: {}\n", e.decision.action_name());
     if let Some(tool) = e.decision.tool() {
@@ -174,6 +191,9 @@ fn to_human(e: &Explanation, env: &[(String, String)]) -> String {
         } => {
             let cmd: Vec<_> = argv.iter().map(|a| shell_quote(a)).collect();
             out += &format!("run:    {}\n", cmd.join(" "));
+            if let Some(line) = fast_path_line(argv, own_env) {
+                out += &format!("fast:   {line}\n");
+            }
             // A build system's configure step keeps the build's environment;
             // a rewritten compiler gets the profile's `env` and its own.
             let profile_env = if tool.is_build_system() { &[][..] } else { env };

@@ -42,7 +42,43 @@ fn main() {
         );
         std::process::exit(2);
     }
+    if args[0] == b"--explain" {
+        explain(args.get(1..).unwrap_or_default());
+    }
     run::exit_with(compile(&args));
+}
+
+/// `pyrewrite-cc --explain EMCC ARGS…` (for `pyrewrite explain`): prints
+/// what this compile would run, without running anything.
+fn explain(args: &[Vec<u8>]) -> ! {
+    let s = setup();
+    let line = match explained(&s, args) {
+        Ok(cmd) => format!("clang (learned): {}", run::joined(&cmd)),
+        Err(why) => why,
+    };
+    println!("{line}");
+    std::process::exit(0)
+}
+
+fn explained(s: &Setup, args: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, String> {
+    let name = args.first().ok_or("emcc (no command given)")?;
+    let emcc = run::resolve(name).ok_or("emcc (not found on PATH or under $EMSDK)")?;
+    let mut emcc_argv = args.to_vec();
+    emcc_argv[0] = emcc.clone();
+    let borrowed: Vec<&[u8]> = emcc_argv.iter().map(Vec::as_slice).collect();
+    let shape = fast_path::shape(&borrowed).map_err(|why| format!("emcc ({why})"))?;
+    let cache = s.cache.as_ref().ok_or("emcc (no cache directory)")?;
+    match cache.lookup(&cache.key(&emcc, &shape)) {
+        cache::Entry::Template(t) => {
+            let cmd = t.command(&shape.values()).unwrap_or_default();
+            Ok(s.launcher.iter().cloned().chain(cmd).collect())
+        }
+        cache::Entry::Emcc(why) => Err(format!("emcc (this shape did not prove: {why})")),
+        cache::Entry::None => Err(
+            "emcc, this time: the first compile of this shape asks emcc and learns its clang command"
+                .into(),
+        ),
+    }
 }
 
 /// What the environment told this compile.

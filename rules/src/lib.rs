@@ -256,7 +256,9 @@ fn decide_with(
 /// `ccache gcc ARGS` → `ccache emcc ARGS'`: the launched compiler's own
 /// decision, still run by the cache, so the cache keys on emcc and the
 /// rewritten arguments (a native build never gets a wasm object from it, nor
-/// the other way round). Answers and refusals need no cache.
+/// the other way round). The build's cache goes before the profile's
+/// `launcher`, so with the fast path it launches the clang command
+/// (`pyrewrite-cc` puts it there). Answers and refusals need no cache.
 fn launcher(
     tool: Tool,
     path: &[u8],
@@ -266,33 +268,25 @@ fn launcher(
     notes: &mut Notes,
 ) -> Decision {
     let inner = argv.get(1..).unwrap_or(&[]);
-    match compiler::decide(tool, inner, target, read_file, notes) {
-        Decision::Rewrite {
-            tool,
-            argv: rewritten,
-            files,
-            env,
-        } => {
-            let cache = String::from_utf8_lossy(tool::basename(path)).into_owned();
-            notes.summary(|| {
-                let compiler = rewritten
-                    .first()
-                    .map(|p| String::from_utf8_lossy(p).into_owned())
-                    .unwrap_or_default();
-                format!("{cache} launching {} → {cache} {compiler}", tool.as_str())
-            });
-            let mut out = Vec::with_capacity(rewritten.len() + 1);
-            out.push(path.to_vec());
-            out.extend(rewritten);
-            Decision::Rewrite {
-                tool,
-                argv: out,
-                files,
-                env,
-            }
-        }
-        other => other,
+    let cache = String::from_utf8_lossy(path).into_owned();
+    let mut launched = target.clone();
+    launched.launcher.insert(0, cache.clone());
+    let decision = compiler::decide(tool, inner, &launched, read_file, notes);
+    if let Decision::Rewrite {
+        argv: rewritten, ..
+    } = &decision
+    {
+        let cache = String::from_utf8_lossy(tool::basename(path)).into_owned();
+        notes.summary(|| {
+            let run: Vec<String> = rewritten
+                .iter()
+                .take(2)
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .collect();
+            format!("{cache} launching {} → {}", tool.as_str(), run.join(" "))
+        });
     }
+    decision
 }
 
 /// `ar`/`ranlib` → `emar`/`emranlib` with the same arguments, minus the GCC
