@@ -14,7 +14,8 @@
 //! | "emcc" (a shape that failed to prove) | emcc | emcc |
 //!
 //! Every compile appends one line to `$PYREWRITE_SOCKET.fast-path` when the
-//! driver runs the session (the driver's summary counts them).
+//! driver runs the session (the driver's summary counts them), else to
+//! `$PYREWRITE_EVENTS.fast-path` when the library was preloaded by hand.
 
 mod cache;
 mod record;
@@ -100,10 +101,15 @@ fn setup() -> Setup {
         .into_iter()
         .map(String::into_bytes)
         .collect();
-    let log = std::env::var_os(vars::SOCKET).map(|mut s| {
-        s.push(pyrewrite_protocol::socket::FAST_PATH_SUFFIX);
-        s
-    });
+    // Next to the driver's socket (`run`), else next to the event log
+    // (the library preloaded by hand with PYREWRITE_EVENTS).
+    let log = std::env::var_os(vars::SOCKET)
+        .or_else(|| std::env::var_os(vars::EVENTS))
+        .filter(|p| !p.is_empty())
+        .map(|mut s| {
+            s.push(pyrewrite_protocol::socket::FAST_PATH_SUFFIX);
+            s
+        });
     Setup {
         mode,
         cache: std::env::var_os(vars::FAST_PATH_CACHE).map(cache::Cache::new),

@@ -73,9 +73,10 @@ pub mod socket {
     /// directory, so a driver that is gone takes it with it.
     pub const LOST_SUFFIX: &str = ".lost";
 
-    /// Appended to `PYREWRITE_SOCKET`: `pyrewrite-cc` appends one line per
-    /// compile it handled (`fast`, `learned`, `emcc REASON`, `verified`,
-    /// `differs COMMAND`), read by the driver for its summary.
+    /// Appended to `PYREWRITE_SOCKET` (else to `PYREWRITE_EVENTS`):
+    /// `pyrewrite-cc` appends one line per compile it handled (`fast`,
+    /// `learned`, `emcc REASON`, `verified`, `differs COMMAND`), read by the
+    /// driver for its summary.
     pub const FAST_PATH_SUFFIX: &str = ".fast-path";
 }
 
