@@ -193,7 +193,7 @@ fn learn(
     let outcome = match commands.as_slice() {
         [one] => {
             let build: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-            let recorded: Vec<&[u8]> = one.iter().map(Vec::as_slice).collect();
+            let recorded = driver_spelled(one);
             Template::learn(shape, &build, &recorded)
                 .map_err(str::to_string)
                 .and_then(|t| prove(shape, &t).map(|()| t))
@@ -224,6 +224,31 @@ fn prove(shape: &fast_path::Shape<'_>, t: &Template) -> Result<(), String> {
     }
 }
 
+/// emcc's clang command with `-Xclang -iwithsysroot<dir>` (how emcc adds its
+/// sysroot's `include/SDL` and `include/compat`) spelled as the driver option
+/// `-iwithsysroot<dir>`, which clang's driver passes on to `-cc1` unchanged.
+/// Compiler caches read driver options only: sccache refuses any command with
+/// an `-Xclang` it does not know ("Can't handle UnknownFlag arguments with
+/// -Xclang": not cached, not distributed). The template is proven
+/// byte-identical to emcc's object as spelled here, like any other.
+fn driver_spelled(recorded: &[Vec<u8>]) -> Vec<&[u8]> {
+    let mut out = Vec::with_capacity(recorded.len());
+    let mut i = 0;
+    while let Some(a) = recorded.get(i) {
+        match recorded.get(i + 1) {
+            Some(next) if a == b"-Xclang" && next.starts_with(b"-iwithsysroot/") => {
+                out.push(next.as_slice());
+                i += 2;
+            }
+            _ => {
+                out.push(a.as_slice());
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 /// emcc writes the build's object; clang from the template writes another
 /// beside it; both compared. A difference is reported, never hidden: the
 /// build keeps emcc's object.
@@ -246,4 +271,31 @@ fn verify(s: &Setup, argv: &[Vec<u8>], shape: &fast_path::Shape<'_>, t: &Templat
         }
     }
     status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::driver_spelled;
+
+    #[test]
+    fn xclang_iwithsysroot_becomes_the_driver_option_and_nothing_else_changes() {
+        let argv: Vec<Vec<u8>> = [
+            "clang", "-Xclang", "-iwithsysroot/include/SDL", "-Xclang", "-load", "-Xclang",
+            "-iwithsysroot/include/compat", "-c", "x.c", "-Xclang",
+        ]
+        .iter()
+        .map(|a| a.as_bytes().to_vec())
+        .collect();
+        let out: Vec<&str> = driver_spelled(&argv)
+            .into_iter()
+            .map(|a| std::str::from_utf8(a).unwrap())
+            .collect();
+        assert_eq!(
+            out,
+            [
+                "clang", "-iwithsysroot/include/SDL", "-Xclang", "-load",
+                "-iwithsysroot/include/compat", "-c", "x.c", "-Xclang"
+            ]
+        );
+    }
 }
