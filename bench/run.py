@@ -3,12 +3,14 @@
 technique and against the alternatives. Every figure is a ratio against a
 baseline measured in the same run, interleaved, over several repetitions.
 
-    python3 bench/run.py [--reps 15] [--n 300] [--parts 1,2,3] [--reps3 1]
+    python3 bench/run.py [--reps 15] [--n 300] [--parts 1,2,3,4] [--reps3 1]
+                         [--trace3] [--sdists3 NAME,...] [--reps4 15] [--calls4 20]
                          [--compare NAME=LIB ...]
 
 Needs `scripts/build.sh --release` (uses target/release) and gcc; part 2b
-needs emcc (scripts/setup.sh); part 3 needs the network-free sdist cache from
-scripts/setup.sh. valgrind, if installed, adds a noise-free instruction count
+needs emcc (scripts/setup.sh); part 3 needs ccache (scripts/setup.sh) and downloads its sdists
+and a bench venv (pinned setuptools, wheel, Cython) into .cache/bench once; part 4 needs emcc and target/release/pyrewrite-cc.
+valgrind, if installed, adds a noise-free instruction count
 to part 1. Prints markdown tables (copy into BENCHMARKS.md).
 """
 import argparse
@@ -251,9 +253,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reps", type=int, default=15, help="interleaved repetitions per config")
     ap.add_argument("--n", type=int, default=300, help="execs per run in parts 1 and 2")
-    ap.add_argument("--parts", default="1,2", help="comma-separated parts to run (1,2,3)")
+    ap.add_argument("--parts", default="1,2", help="comma-separated parts to run (1,2,3,4)")
     ap.add_argument("--reps3", type=int, default=1,
                     help="interleaved repetitions of each whole build in part 3 (minutes each)")
+    ap.add_argument("--reps4", type=int, default=15,
+                    help="interleaved rounds of part 4 (per compile)")
+    ap.add_argument("--calls4", type=int, default=20,
+                    help="part 4: compiles per run (emcc a quarter of that)")
+    ap.add_argument("--trace3", action="store_true",
+                    help="part 3 also builds natively under `pyrewrite trace`")
+    ap.add_argument("--sdists3", default="",
+                    help="part 3: comma-separated subset of its sdists (default: all)")
     ap.add_argument("--compare", action="append", default=[], metavar="NAME=LIB",
                     help="part 1 also measures this other build of libpyrewrite.so "
                          "(e.g. an older commit's), as column NAME; repeatable")
@@ -285,7 +295,11 @@ def main():
             part2(work, lib, shim_dir, base_env, args.reps, args.n // 2, emcc)
         if 3 in parts:
             from whole_build import part3  # noqa: E402  (bench/whole_build.py)
-            part3(ROOT, work, base_env, args.reps3)
+            part3(ROOT, work, base_env, args.reps3, with_trace=args.trace3,
+                  only=[x for x in args.sdists3.split(",") if x])
+        if 4 in parts:
+            from per_compile import part4  # noqa: E402  (bench/per_compile.py)
+            part4(ROOT, work, base_env, args.reps4, args.calls4, interleave, loop)
         print(f"\nLoad average at end: {os.getloadavg()[0]:.1f}.")
 
 
