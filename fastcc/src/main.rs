@@ -193,7 +193,8 @@ fn learn(
     let outcome = match commands.as_slice() {
         [one] => {
             let build: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-            let recorded = driver_spelled(one);
+            let spelled = driver_spelled(one);
+            let recorded: Vec<&[u8]> = spelled.iter().map(Vec::as_slice).collect();
             Template::learn(shape, &build, &recorded)
                 .map_err(str::to_string)
                 .and_then(|t| prove(shape, &t).map(|()| t))
@@ -226,22 +227,34 @@ fn prove(shape: &fast_path::Shape<'_>, t: &Template) -> Result<(), String> {
 
 /// emcc's clang command with `-Xclang -iwithsysroot<dir>` (how emcc adds its
 /// sysroot's `include/SDL` and `include/compat`) spelled as the driver option
-/// `-iwithsysroot<dir>`, which clang's driver passes on to `-cc1` unchanged.
-/// Compiler caches read driver options only: sccache refuses any command with
-/// an `-Xclang` it does not know ("Can't handle UnknownFlag arguments with
-/// -Xclang": not cached, not distributed). The template is proven
-/// byte-identical to emcc's object as spelled here, like any other.
-fn driver_spelled(recorded: &[Vec<u8>]) -> Vec<&[u8]> {
+/// `-isystem<sysroot><dir>`, the same system include directory in the same
+/// place of the search order. Compiler caches read driver options only:
+/// sccache refuses any command with an `-Xclang` it does not know ("Can't
+/// handle UnknownFlag arguments with -Xclang": not cached, not distributed).
+/// (`-iwithsysroot<dir>` without `-Xclang` is cached, but a distributed
+/// compile of the preprocessed file warns that it is unused, an error under
+/// `-Werror`.) The template is proven byte-identical to emcc's object as
+/// spelled here, like any other; without a `--sysroot=` nothing changes.
+fn driver_spelled(recorded: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let sysroot = recorded
+        .iter()
+        .rev()
+        .find_map(|a| a.strip_prefix(b"--sysroot=".as_slice()));
     let mut out = Vec::with_capacity(recorded.len());
     let mut i = 0;
     while let Some(a) = recorded.get(i) {
-        match recorded.get(i + 1) {
-            Some(next) if a == b"-Xclang" && next.starts_with(b"-iwithsysroot/") => {
-                out.push(next.as_slice());
+        let dir = recorded
+            .get(i + 1)
+            .filter(|_| a == b"-Xclang")
+            .and_then(|next| next.strip_prefix(b"-iwithsysroot".as_slice()))
+            .filter(|dir| dir.starts_with(b"/"));
+        match (sysroot, dir) {
+            (Some(root), Some(dir)) => {
+                out.push([b"-isystem".as_slice(), root, dir].concat());
                 i += 2;
             }
             _ => {
-                out.push(a.as_slice());
+                out.push(a.clone());
                 i += 1;
             }
         }
@@ -277,25 +290,47 @@ fn verify(s: &Setup, argv: &[Vec<u8>], shape: &fast_path::Shape<'_>, t: &Templat
 mod tests {
     use super::driver_spelled;
 
-    #[test]
-    fn xclang_iwithsysroot_becomes_the_driver_option_and_nothing_else_changes() {
-        let argv: Vec<Vec<u8>> = [
-            "clang", "-Xclang", "-iwithsysroot/include/SDL", "-Xclang", "-load", "-Xclang",
-            "-iwithsysroot/include/compat", "-c", "x.c", "-Xclang",
-        ]
-        .iter()
-        .map(|a| a.as_bytes().to_vec())
-        .collect();
-        let out: Vec<&str> = driver_spelled(&argv)
+    fn spelled(argv: &[&str]) -> Vec<String> {
+        let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.as_bytes().to_vec()).collect();
+        driver_spelled(&argv)
             .into_iter()
-            .map(|a| std::str::from_utf8(a).unwrap())
-            .collect();
+            .map(|a| String::from_utf8(a).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn xclang_iwithsysroot_becomes_isystem_under_the_sysroot_and_nothing_else_changes() {
         assert_eq!(
-            out,
+            spelled(&[
+                "clang",
+                "-Xclang",
+                "-iwithsysroot/include/SDL",
+                "--sysroot=/s",
+                "-Xclang",
+                "-load",
+                "-Xclang",
+                "-iwithsysroot/include/compat",
+                "-c",
+                "x.c",
+                "-Xclang",
+            ]),
             [
-                "clang", "-iwithsysroot/include/SDL", "-Xclang", "-load",
-                "-iwithsysroot/include/compat", "-c", "x.c", "-Xclang"
+                "clang",
+                "-isystem/s/include/SDL",
+                "--sysroot=/s",
+                "-Xclang",
+                "-load",
+                "-isystem/s/include/compat",
+                "-c",
+                "x.c",
+                "-Xclang"
             ]
         );
+    }
+
+    #[test]
+    fn without_a_sysroot_the_command_is_kept() {
+        let argv = ["clang", "-Xclang", "-iwithsysroot/include/SDL", "-c", "x.c"];
+        assert_eq!(spelled(&argv), argv);
     }
 }
