@@ -100,9 +100,10 @@ def one_sdist(root, work, base_env, reps, py, pyrewrite, target, include, name, 
         return d
 
     exc = " -fexceptions" if cxx else ""
-    plain_env = dict(env, CC=emcc, CXX=emcc + "++", AR=shutil.which("emar", path=env["PATH"]),
+    emxx = shutil.which("em++", path=env["PATH"])
+    plain_env = dict(env, CC=emcc, CXX=emxx, AR=shutil.which("emar", path=env["PATH"]),
                      LDSHARED=f"{emcc} -shared -sSIDE_MODULE=1 -sWASM_BIGINT{exc}",
-                     LDCXXSHARED=f"{emcc}++ -shared -sSIDE_MODULE=1 -sWASM_BIGINT{exc}",
+                     LDCXXSHARED=f"{emxx} -shared -sSIDE_MODULE=1 -sWASM_BIGINT{exc}",
                      CFLAGS=f"-I{include} -O2 -g0 -fPIC{exc}", NODE_PATH="/usr/share/nodejs")
     # Debian's emcc links executables (feature tests such as pycryptodome's
     # compiler_opt.py) through node + acorn, found only with NODE_PATH; every
