@@ -104,7 +104,9 @@ def one_sdist(root, work, base_env, reps, py, pyrewrite, target, include, name, 
     plain_env = dict(env, CC=emcc, CXX=emxx, AR=shutil.which("emar", path=env["PATH"]),
                      LDSHARED=f"{emcc} -shared -sSIDE_MODULE=1 -sWASM_BIGINT{exc}",
                      LDCXXSHARED=f"{emxx} -shared -sSIDE_MODULE=1 -sWASM_BIGINT{exc}",
-                     CFLAGS=f"-I{include} -O2 -g0 -fPIC{exc}", NODE_PATH="/usr/share/nodejs")
+                     CPPFLAGS=f"-I{include}", CFLAGS=f"-O2 -g0 -fPIC{exc}",
+                     CXXFLAGS=f"-O2 -g0 -fPIC{exc}", NODE_PATH="/usr/share/nodejs")
+    # (setuptools compiles C++ with CXX + CXXFLAGS + CPPFLAGS, not CFLAGS.)
     # Debian's emcc links executables (feature tests such as pycryptodome's
     # compiler_opt.py) through node + acorn, found only with NODE_PATH; every
     # cross build gets it so that they differ only in how emcc is reached.
