@@ -240,8 +240,9 @@ fn so_files(wheel: &Path) -> Vec<(String, Vec<u8>)> {
 
 /// Three builds, templates cold: the first teaches the fast path its two
 /// command shapes (C, C++; emcc compiles while learning, so sccache sees
-/// only the other compiles), the second fills sccache, the third is served
-/// from it for every compile and gives the same extensions.
+/// the other compiles, and the proving ones where they run behind the
+/// launcher), the second leaves sccache nothing it cannot cache, the third
+/// is served from it for every compile and gives the same extensions.
 #[test]
 fn sccache_as_launcher_serves_every_compile_of_a_repeated_build() {
     let Some(e) = E2e::get() else { return };
@@ -254,11 +255,12 @@ fn sccache_as_launcher_serves_every_compile_of_a_repeated_build() {
     let (n1, so1) = build(&e, &src, &profile, &xdg, &sccache, 1);
     assert_eq!(n1, 5, "five compiles (4 C, 1 C++)");
     let first = sccache.stats();
-    assert_eq!(
-        first["compile_requests"].as_u64(),
-        Some(3),
-        "the two compiles that taught a shape ran emcc; the other three went \
-         through sccache: {first:#}"
+    // The two compiles that taught a shape ran emcc; the other three went
+    // through sccache (and so may the two proving clang compiles).
+    let requests = first["compile_requests"].as_u64().unwrap_or(0);
+    assert!(
+        (3..=5).contains(&requests),
+        "3 fast compiles (+ up to 2 proving ones) through sccache: {first:#}"
     );
 
     sccache.zero();
