@@ -196,7 +196,7 @@ fn learn(
             let recorded: Vec<&[u8]> = one.iter().map(Vec::as_slice).collect();
             Template::learn(shape, &build, &recorded)
                 .map_err(str::to_string)
-                .and_then(|t| prove(shape, &t).map(|()| t))
+                .and_then(|t| prove(shape, &t, &s.launcher).map(|()| t))
         }
         [] => Err("emcc ran no compiler".to_string()),
         _ => Err("emcc ran more than one compiler".to_string()),
@@ -215,9 +215,10 @@ fn learn(
 }
 
 /// clang from `t` writes, beside the build's object, the same bytes as emcc
-/// did.
-fn prove(shape: &fast_path::Shape<'_>, t: &Template) -> Result<(), String> {
-    match run::beside(shape, t) {
+/// did. Behind the launcher: a compiler cache then holds this compile too,
+/// and the next build of the same sources hits it for every compile.
+fn prove(shape: &fast_path::Shape<'_>, t: &Template, launcher: &[Vec<u8>]) -> Result<(), String> {
+    match run::beside(shape, t, launcher) {
         Ok(true) => Ok(()),
         Ok(false) => Err("clang from the template wrote another object than emcc".into()),
         Err(e) => Err(format!("clang from the template failed: {e}")),
@@ -233,7 +234,8 @@ fn verify(s: &Setup, argv: &[Vec<u8>], shape: &fast_path::Shape<'_>, t: &Templat
         s.log("emcc", "the compile failed");
         return status;
     }
-    match run::beside(shape, t) {
+    // Bare clang: a compiler cache must not answer for it.
+    match run::beside(shape, t, &[]) {
         Ok(true) => s.log("verified", ""),
         outcome => {
             let why = match outcome {
