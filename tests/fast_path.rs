@@ -254,13 +254,7 @@ fn the_profile_s_launcher_caches_every_compile_of_a_second_build() {
     let fast = count(&text, "compile(s) ran emcc's clang directly");
     assert!(fast >= 2, "{text}");
     let printed = stats("--print-stats");
-    let hits: usize = printed
-        .lines()
-        .filter(|l| {
-            l.starts_with("direct_cache_hit\t") || l.starts_with("preprocessed_cache_hit\t")
-        })
-        .filter_map(|l| l.split('\t').nth(1)?.parse::<usize>().ok())
-        .sum();
+    let hits = common::ccache_hits(&printed);
     assert_eq!(
         hits, fast,
         "every compile of the second build is a ccache hit:\n{printed}"

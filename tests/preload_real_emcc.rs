@@ -92,13 +92,7 @@ fn ccache_launching_gcc_caches_wasm_apart_from_native() {
         .output()
         .unwrap();
     let stats = String::from_utf8_lossy(&stats.stdout);
-    let hits: u64 = stats
-        .lines()
-        .filter(|l| {
-            l.starts_with("direct_cache_hit\t") || l.starts_with("preprocessed_cache_hit\t")
-        })
-        .filter_map(|l| l.split('\t').nth(1)?.parse::<u64>().ok())
-        .sum();
+    let hits = common::ccache_hits(&stats);
     assert_eq!(hits, 1, "the second wasm compile hits the cache:\n{stats}");
     let rw: Vec<_> = s
         .events()
