@@ -34,6 +34,7 @@ pub struct EnvBuf {
 }
 
 impl EnvBuf {
+    #[inline(always)]
     pub fn new() -> Self {
         EnvBuf {
             ptrs: SmallVec::new(),

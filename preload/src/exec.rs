@@ -296,6 +296,7 @@ pub struct Arena {
 }
 
 impl Arena {
+    #[inline(always)]
     fn new() -> Self {
         Arena {
             bytes: SmallVec::new(),

@@ -23,6 +23,7 @@ pub struct SmallVec<T: Copy, const N: usize> {
 }
 
 impl<T: Copy, const N: usize> SmallVec<T, N> {
+    #[inline(always)]
     pub fn new() -> Self {
         SmallVec {
             stack: [const { MaybeUninit::uninit() }; N],
