@@ -188,3 +188,51 @@ fn a_cancelled_thread_leaks_no_descriptor_while_reporting() {
         "the execs were reported"
     );
 }
+
+#[test]
+fn hooks_on_two_threads_before_our_constructor_capture_the_session() {
+    // Another preloaded library's constructor execs from two threads before
+    // ours ran: each hook captures the session itself (atomics, no lock,
+    // no race: src/session.rs); all 100 execs are reported.
+    let dir = scratch("early-exec");
+    let early = dir.join("early_exec.so");
+    let status = Command::new("gcc")
+        .args(["-shared", "-fPIC", "-O1", "-pthread"])
+        .arg(fixture("early_exec.c"))
+        .arg("-o")
+        .arg(&early)
+        .env_remove("LD_PRELOAD")
+        .status()
+        .expect("run gcc");
+    assert!(status.success(), "gcc failed on early_exec.c");
+    let bad = not_a_program(&dir);
+    let mut s = Session::new(&dir, None);
+    s.extra_preload = Some(early.display().to_string());
+    // The premise: the loader runs early_exec.so's constructor first.
+    let order = run(s.command("/bin/true").env("LD_DEBUG", "files"));
+    let order = stderr_of(&order);
+    let init = |name: &str| {
+        order
+            .lines()
+            .position(|l| l.contains("calling init:") && l.contains(name))
+            .unwrap_or_else(|| panic!("no init of {name}: {order}"))
+    };
+    assert!(
+        init("early_exec.so") < init("libpyrewrite"),
+        "early_exec.so must be initialised first: {order}"
+    );
+    let _ = std::fs::remove_file(&s.events);
+    let out = run(s.command("/bin/true").env("EARLY_EXEC_PROGRAM", &bad));
+    assert_ok(&out, "/bin/true under early_exec.so");
+    assert!(
+        stderr_of(&out).contains("early ok 100"),
+        "{}",
+        stderr_of(&out)
+    );
+    let events = s.events();
+    let early_events = events
+        .iter()
+        .filter(|e| e.function == "execve" && Path::new(&e.path) == bad)
+        .count();
+    assert_eq!(early_events, 100, "{events:#?}");
+}
