@@ -207,13 +207,23 @@ fn fd_path(fd: c_int, buf: &mut PathBuf) {
     link.extend_from_slice(b"/proc/self/fd/");
     link.push_int(i64::from(fd));
     link.push(0);
-    let spare = buf.spare(crate::path::CANDIDATE_MAX);
-    // SAFETY: NUL-terminated link name, a writable buffer of `spare.len()` bytes.
-    let len =
-        unsafe { libc::readlink(link.as_ptr().cast(), spare.as_mut_ptr().cast(), spare.len()) };
-    if let Ok(n) = usize::try_from(len) {
-        // SAFETY: readlink wrote `n` bytes.
-        unsafe { buf.add_len(n) };
+    // The stack part first; a target that fills it may be cut: try again
+    // with more room (a mapping), up to CANDIDATE_MAX.
+    let mut room = 1;
+    loop {
+        let spare = buf.spare(room);
+        // SAFETY: NUL-terminated link name, a writable buffer of `spare.len()` bytes.
+        let len =
+            unsafe { libc::readlink(link.as_ptr().cast(), spare.as_mut_ptr().cast(), spare.len()) };
+        let Ok(n) = usize::try_from(len) else {
+            return;
+        };
+        if n < spare.len() || spare.len() >= crate::path::CANDIDATE_MAX {
+            // SAFETY: readlink wrote `n` bytes.
+            unsafe { buf.add_len(n) };
+            return;
+        }
+        room = spare.len() * 4;
     }
 }
 

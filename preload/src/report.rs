@@ -340,6 +340,49 @@ mod tests {
     }
 
     #[test]
+    fn the_working_directory_is_read_into_the_line_escaped_and_at_any_depth() {
+        // A deep directory (beyond the first 256 bytes getcwd is offered,
+        // and beyond the line's stack part) whose name needs escaping. The
+        // only test here that reads the working directory.
+        let base = std::env::temp_dir().join(format!("pyrewrite-cwd-{}", std::process::id()));
+        let mut dir = base.join("quote\"back\\slash\ttab");
+        for i in 0..12 {
+            dir = dir.join(format!("level-{i}-{}", "d".repeat(40)));
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        let (_a, argv) = cstrings(&[b"true"]);
+        let r = Report {
+            function: "execve",
+            path: b"/bin/true",
+            argv: CArgv(argv.as_ptr()),
+            action: Action::Passthrough,
+            new_argv: None,
+            tool: None,
+            reason: None,
+        };
+        let p = Process {
+            pid: 1,
+            ppid: 0,
+            cwd: b"",
+            time_us: 5,
+        };
+        let before = std::env::current_dir().unwrap();
+        std::env::set_current_dir(&dir).unwrap();
+        let mut out: SmallVec<u8, LINE_STACK> = SmallVec::new();
+        write_line(&mut out, &r, &p);
+        let mut plain: SmallVec<u8, LINE_STACK> = SmallVec::new();
+        std::env::set_current_dir(&base).unwrap();
+        write_line(&mut plain, &r, &p);
+        std::env::set_current_dir(before).unwrap();
+        let e = Event::from_json_line(std::str::from_utf8(out.as_slice()).unwrap()).unwrap();
+        assert!(dir.to_str().unwrap().len() > 512);
+        assert_eq!(e.cwd, dir.to_str().unwrap());
+        let e = Event::from_json_line(std::str::from_utf8(plain.as_slice()).unwrap()).unwrap();
+        assert_eq!(e.cwd, base.to_str().unwrap());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
     fn passthrough_line_has_null_new_argv_and_no_tool() {
         let (_a, argv) = cstrings(&[b"true"]);
         let r = Report {

@@ -209,7 +209,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn spills_to_heap_and_keeps_order() {
+    fn spills_to_a_mapping_and_keeps_order() {
         let mut v: SmallVec<u8, 4> = SmallVec::new();
         v.extend_from_slice(b"abc");
         assert!(!v.spilled());
