@@ -11,10 +11,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// An executable file that is no program: an exec of it is reported
-/// (it passes the executability check), then fails with ENOEXEC.
-fn not_a_program(dir: &Path) -> PathBuf {
-    let p = write(dir, "not-a-program", "\x01\x02 not a program\n");
-    set_mode(&p, 0o755);
+/// (it passes the executability check), then fails with ENOEXEC. A fixture
+/// checked in with its mode, not written by the test: a file written while
+/// another test's thread forks can be held open for writing by that child
+/// for a moment, and an exec of it then fails with ETXTBSY.
+fn not_a_program() -> PathBuf {
+    let p = fixture("not-a-program");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+    assert_eq!(mode & 0o111, 0o111, "{} must be executable", p.display());
     p
 }
 
@@ -50,7 +55,7 @@ fn an_exec_from_a_signal_handler_fits_an_8_kib_alternate_stack() {
     // of the library is made there too (the deepest case).
     let dir = scratch("sigaltstack");
     let prog = build_sigaltstack_exec(&dir);
-    let bad = not_a_program(&dir);
+    let bad = not_a_program();
     let bad = bad.to_str().unwrap();
     let baseline = run(Command::new(&prog)
         .args(["8192", "baseline"])
@@ -163,7 +168,7 @@ fn a_cancelled_thread_leaks_no_descriptor_while_reporting() {
     // count's open/write/close; or the events file's open/write/close).
     let dir = scratch("cancel-report");
     let prog = build_c_fixture("cancel_report.c", &dir);
-    let bad = not_a_program(&dir);
+    let bad = not_a_program();
     for transport in ["lost-socket", "events"] {
         let s = Session::new(&dir, None);
         let mut cmd = s.command(&prog);
@@ -205,7 +210,7 @@ fn hooks_on_two_threads_before_our_constructor_capture_the_session() {
         .status()
         .expect("run gcc");
     assert!(status.success(), "gcc failed on early_exec.c");
-    let bad = not_a_program(&dir);
+    let bad = not_a_program();
     let mut s = Session::new(&dir, None);
     s.extra_preload = Some(early.display().to_string());
     // The premise: the loader runs early_exec.so's constructor first.
