@@ -304,7 +304,7 @@ pub fn load_target(session: &Session) -> Result<Target, TargetError> {
     });
     let mut target = location.load(contents).map_err(fail)?;
     target.generated_dir = pyrewrite_rules::generated_dir(xdg_cache, home, uid);
-    target.fast_cc = fast_cc(session.preload);
+    target.fast_cc = fast_cc(session.preload());
     Ok(target)
 }
 
