@@ -27,7 +27,7 @@ mod wheel_adapter;
 pub use fsutil::PrivateDir;
 
 use anyhow::Context;
-use collector::{Collector, Incoming};
+use collector::Collector;
 use compdb::Commands;
 use pyrewrite_protocol::env;
 use std::ffi::{OsStr, OsString};
@@ -427,7 +427,7 @@ struct Consumed {
 /// The one consumer: the only owner of the model, the log and the progress
 /// display, so none of them needs a lock.
 fn consume(
-    rx: crossbeam_channel::Receiver<Incoming>,
+    rx: crossbeam_channel::Receiver<Box<pyrewrite_protocol::Event>>,
     mut log: eventlog::LogWriter,
     commands: Commands,
     record_all: bool,
@@ -437,20 +437,7 @@ fn consume(
     let mut attempts = completeness::Attempts::default();
     let mut entries = Vec::new();
     let mut log_error = None;
-    for item in rx {
-        let event = match item {
-            Incoming::Event(e) => e,
-            Incoming::Malformed(line) => {
-                summary.malformed += 1;
-                if summary.malformed == 1 {
-                    // At most a screenful: a cut event can hold a huge argv.
-                    let shown: String = line.chars().take(300).collect();
-                    let more = if shown.len() < line.len() { " ..." } else { "" };
-                    eprintln!("pyrewrite: warning: skipped a malformed event line: {shown}{more}");
-                }
-                continue;
-            }
-        };
+    for event in rx {
         let step = summary.observe(&event);
         progress.on_step(&summary, event.tool.as_deref(), &step);
         entries.extend(compdb::entries_for(&event, commands));
@@ -512,11 +499,17 @@ fn run_session(
         .spawn(move || consume(rx, log, commands, record_all, progress))?;
 
     let status = child::run_build(cmd, &session_env(mode, &preload, collector.socket()));
-    collector.drain_and_stop();
-    let consumed = consumer
+    let rejected = collector.drain_and_stop();
+    let mut consumed = consumer
         .join()
         .map_err(|_| anyhow::anyhow!("the event consumer thread panicked"))?;
     report_lost_events(&socket);
+    // Bad input on the socket: warnings even with --quiet (in the summary
+    // otherwise), like lost events.
+    if args.quiet {
+        eprint!("{}", rejected.render());
+    }
+    consumed.summary.rejected = rejected;
     drop(private);
     child::restore_default_signals();
     let status = status?;
