@@ -682,4 +682,158 @@ mod tests {
             "{waited:?}"
         );
     }
+
+    /// Property tests of the event-line parser and the socket's framing
+    /// (RELIABILITY.md, "Fuzzing").
+    mod props {
+        use super::*;
+        use crate::test_support::proptest_config;
+        use proptest::prelude::*;
+
+        fn event() -> impl Strategy<Value = Event> {
+            let strings = || prop::collection::vec(any::<String>(), 0..6);
+            let action = prop::sample::select(
+                &[
+                    Action::Passthrough,
+                    Action::Rewrite,
+                    Action::Answer,
+                    Action::Refuse,
+                ][..],
+            );
+            (
+                (any::<i32>(), any::<i32>(), any::<String>(), any::<String>()),
+                (
+                    any::<String>(),
+                    strings(),
+                    action,
+                    prop::option::of(strings()),
+                ),
+                (
+                    prop::option::of(any::<String>()),
+                    prop::option::of(any::<String>()),
+                    any::<f64>().prop_filter("finite", |t| t.is_finite()),
+                ),
+            )
+                .prop_map(
+                    |(
+                        (pid, ppid, cwd, function),
+                        (path, argv, action, new_argv),
+                        (tool, reason, time),
+                    )| {
+                        Event {
+                            pid,
+                            ppid,
+                            cwd,
+                            function,
+                            path,
+                            argv,
+                            action,
+                            new_argv,
+                            tool,
+                            reason,
+                            time,
+                        }
+                    },
+                )
+        }
+
+        proptest! {
+            #![proptest_config(proptest_config(256))]
+
+            /// Any bytes: no panic; what parses is an event that reads back
+            /// the same after writing.
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+                if let Ok(Some(e)) = parse_line(&bytes) {
+                    prop_assert_eq!(parse_line(e.to_json_line().as_bytes()).unwrap(), Some(e));
+                }
+            }
+
+            /// A written event is one line and parses back equal.
+            #[test]
+            fn a_serialized_event_parses_back_equal(e in event()) {
+                let line = e.to_json_line();
+                prop_assert_eq!(line.matches('\n').count(), 1);
+                prop_assert!(line.ends_with('\n'));
+                prop_assert_eq!(parse_line(line.as_bytes()).unwrap(), Some(e.clone()));
+                prop_assert_eq!(Event::from_json_line(&line).unwrap(), e);
+            }
+
+            /// An event line damaged anywhere: no panic, and never taken
+            /// for an event it was not (a damaged line that still parses
+            /// parses to what it says).
+            #[test]
+            fn a_damaged_event_line_never_panics(
+                e in event(),
+                at in any::<prop::sample::Index>(),
+                byte in any::<u8>(),
+                cut in any::<bool>(),
+            ) {
+                let mut line = e.to_json_line().into_bytes();
+                let i = at.index(line.len());
+                if cut { line.truncate(i) } else { line[i] = byte }
+                if let Ok(Some(parsed)) = parse_line(&line) {
+                    prop_assert_eq!(parse_line(parsed.to_json_line().as_bytes()).unwrap(), Some(parsed));
+                }
+            }
+        }
+
+        #[derive(Debug, Clone)]
+        enum Item {
+            Good(Event),
+            Garbage(Vec<u8>),
+        }
+
+        proptest! {
+            #![proptest_config(proptest_config(24))]
+
+            /// Events and garbage lines on one connection, written in
+            /// chunks of any size: every event arrives in order, every
+            /// non-blank garbage line is counted, nothing else.
+            #[test]
+            fn a_stream_of_events_and_garbage_is_framed_and_counted(
+                items in prop::collection::vec(prop_oneof![
+                    event().prop_map(Item::Good),
+                    prop::collection::vec(any::<u8>().prop_filter("no newline", |b| *b != b'\n'), 0..300)
+                        .prop_map(Item::Garbage),
+                ], 0..16),
+                chunk in 1usize..5000,
+            ) {
+                let mut stream = Vec::new();
+                let mut want_events = Vec::new();
+                let mut want_malformed = 0;
+                for item in &items {
+                    match item {
+                        Item::Good(e) => {
+                            stream.extend_from_slice(e.to_json_line().as_bytes());
+                            want_events.push(e.clone());
+                        }
+                        Item::Garbage(g) => {
+                            stream.extend_from_slice(g);
+                            stream.push(b'\n');
+                            match parse_line(g) {
+                                Ok(Some(e)) => want_events.push(e),
+                                Ok(None) => {}
+                                Err(_) => want_malformed += 1,
+                            }
+                        }
+                    }
+                }
+                let dir = PrivateDir::new("pyrewrite-test-").unwrap();
+                let sock = dir.path().join("events.sock");
+                let (collector, rx) = Collector::start(&sock).unwrap();
+                let mut conn = UnixStream::connect(&sock).unwrap();
+                for piece in stream.chunks(chunk) {
+                    conn.write_all(piece).unwrap();
+                    conn.flush().unwrap();
+                }
+                drop(conn);
+                let rejected = collector.drain_and_stop();
+                let got: Vec<Event> = rx.iter().map(|b| *b).collect();
+                prop_assert_eq!(got, want_events);
+                prop_assert_eq!(rejected.malformed, want_malformed);
+                prop_assert_eq!(rejected.cut + rejected.overlong, 0);
+            }
+        }
+    }
 }
