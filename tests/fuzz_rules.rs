@@ -345,7 +345,8 @@ proptest! {
     /// A compile or link made of real host flags (some inside a response
     /// file) is rewritten to emcc/em++ and keeps none of the host's include
     /// and library dirs, CPU, LTO or hardening flags, or linker items; the
-    /// host Python include becomes the profile's, once.
+    /// host Python include becomes the profile's, once; the build's other
+    /// flags stay.
     #[test]
     fn host_flags_never_reach_emcc(
         compiler in prop::sample::select(COMPILERS),
@@ -391,6 +392,12 @@ proptest! {
                 String::from_utf8_lossy(a),
                 seen.iter().map(|s| String::from_utf8_lossy(s)).collect::<Vec<_>>());
             prev = a;
+        }
+        // The build's own flags that are no host matter stay.
+        for u in units.iter().filter(|u| !u.host) {
+            for a in &u.args {
+                prop_assert!(seen.iter().any(|s| s.as_slice() == a.as_bytes()), "{} was dropped", a);
+            }
         }
         let python = units.iter().any(|u| u.args.iter().any(|a| a.contains("include/python3")));
         // Joined (`-I/pyodide/...`) or split (`-I`, `/pyodide/...`), as given.
