@@ -244,11 +244,23 @@ enum Status {
     Dropped,
 }
 
-/// The text of a line too long or not an event, for the warning.
+/// The start of a line that is not an event, for the warning: at most
+/// [`SHOWN`] characters, control characters escaped (a hostile line must not
+/// drive the user's terminal).
 fn preview(line: &[u8]) -> String {
     let head = line.get(..SHOWN * 4).unwrap_or(line);
-    let text: String = String::from_utf8_lossy(head).chars().take(SHOWN).collect();
-    if text.len() < line.len() {
+    let shown: String = String::from_utf8_lossy(head).chars().take(SHOWN).collect();
+    let text: String = shown
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    if shown.len() < line.len() {
         format!("{text} ...")
     } else {
         text
@@ -651,6 +663,7 @@ mod tests {
         let first = rejected.first_malformed.unwrap();
         assert!(first.starts_with("{\"pid\":1,"), "{first}");
         assert!(first.chars().count() <= SHOWN + 4, "{first}");
+        assert_eq!(preview(b"\x1b[2J\tx\x07"), "\\u{1b}[2J\\tx\\u{7}");
     }
 
     #[test]
