@@ -266,7 +266,12 @@ fn human_output_lists_the_changes() {
         text.starts_with("action: rewrite\ntool:   cc\nreason: C compile → emcc\n"),
         "{text}"
     );
-    assert!(text.contains("run:    emcc -c a.c -o a.o -Werror=implicit-function-declaration"));
+    // Through the fast path's runner (built next to the driver), then emcc.
+    assert!(
+        text.contains("/pyrewrite-cc emcc -c a.c -o a.o -Werror=implicit-function-declaration"),
+        "{text}"
+    );
+    assert!(text.contains("\nfast:   "), "{text}");
     assert!(text.contains("dropped `-pthread`"), "{text}");
     assert!(text.contains("dropped `-m64`"), "{text}");
 }

@@ -32,7 +32,11 @@ fn gcc_becomes_real_emcc_and_produces_wasm() {
         1,
         "only gcc is rewritten; emcc's children are not seen: {events:#?}"
     );
-    assert!(rw[0].new_argv.as_ref().unwrap()[0].ends_with("emcc"));
+    // The fast path is on by default: pyrewrite-cc runs the compile (emcc,
+    // this first time, to learn its clang command).
+    let new_argv = rw[0].new_argv.as_ref().unwrap();
+    assert!(new_argv[0].ends_with("/pyrewrite-cc"), "{new_argv:?}");
+    assert_eq!(new_argv[1], "emcc", "{new_argv:?}");
     assert!(
         !events
             .iter()
@@ -45,6 +49,7 @@ fn gcc_becomes_real_emcc_and_produces_wasm() {
 /// must run the rewritten command, so it keys on emcc and never hands a wasm
 /// object to a later native build (nor a native one to a wasm build), and a
 /// second wasm build of the same source hits the cache (docs/backends.md).
+/// With the fast path (on by default), ccache launches emcc's clang command.
 #[test]
 fn ccache_launching_gcc_caches_wasm_apart_from_native() {
     let ccache = which(&["ccache"]).expect("ccache is missing: run scripts/setup.sh");
@@ -67,6 +72,9 @@ fn ccache_launching_gcc_caches_wasm_apart_from_native() {
         std::fs::read(dir.join(out)).unwrap()
     };
     let magic = |b: &[u8]| b[..4].to_vec();
+    // The first compile of this command's shape runs emcc (the fast path
+    // learns its clang command); ccache launches clang from the next on.
+    assert_eq!(magic(&compile("wasm0.o", true)), b"\0asm");
     assert_eq!(magic(&compile("wasm1.o", true)), b"\0asm");
     assert_eq!(
         magic(&compile("native.o", false)),
@@ -84,19 +92,24 @@ fn ccache_launching_gcc_caches_wasm_apart_from_native() {
         .output()
         .unwrap();
     let stats = String::from_utf8_lossy(&stats.stdout);
-    let hits: u64 = stats
-        .lines()
-        .filter(|l| {
-            l.starts_with("direct_cache_hit\t") || l.starts_with("preprocessed_cache_hit\t")
-        })
-        .filter_map(|l| l.split('\t').nth(1)?.parse::<u64>().ok())
-        .sum();
+    let hits = common::ccache_hits(&stats);
     assert_eq!(hits, 1, "the second wasm compile hits the cache:\n{stats}");
     let rw: Vec<_> = s
         .events()
         .into_iter()
         .filter(|e| e.action == Action::Rewrite)
         .collect();
-    assert_eq!(rw.len(), 2, "both wasm compiles rewritten at the launcher");
-    assert!(rw[0].new_argv.as_ref().unwrap()[1].ends_with("emcc"));
+    assert_eq!(rw.len(), 3, "every wasm compile rewritten at the launcher");
+    for e in &rw {
+        let new_argv = e.new_argv.as_ref().unwrap();
+        assert!(new_argv[0].ends_with("/pyrewrite-cc"), "{new_argv:?}");
+        assert_eq!(new_argv[1], "emcc", "{new_argv:?}");
+    }
+    for (a, b) in [("wasm0.o", "wasm1.o"), ("wasm0.o", "wasm2.o")] {
+        assert_eq!(
+            std::fs::read(dir.join(a)).unwrap(),
+            std::fs::read(dir.join(b)).unwrap(),
+            "emcc's object ({a}) and clang's through ccache ({b}) are the same bytes"
+        );
+    }
 }

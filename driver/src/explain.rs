@@ -131,17 +131,12 @@ fn to_json(e: &Explanation, input: &[Vec<u8>]) -> serde_json::Value {
     })
 }
 
-/// One argument as a shell would need it written.
+/// One argument as a shell would need it written
+/// (`pyrewrite_rules::response_file::quote_word`, the one quoting).
 fn shell_quote(arg: &[u8]) -> String {
-    let safe = !arg.is_empty()
-        && arg
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b"-_=/.,:+@%^".contains(&b));
-    if safe {
-        lossy(arg)
-    } else {
-        format!("'{}'", lossy(arg).replace('\'', r"'\''"))
-    }
+    let mut out = Vec::new();
+    pyrewrite_rules::response_file::quote_word(arg, &mut out);
+    lossy(&out)
 }
 
 /// The profile's `env` as the rewritten command would get it here: composed
@@ -156,6 +151,23 @@ fn rewritten_env(target: &Target) -> Vec<(String, String)> {
             (name.clone(), lossy(&v))
         })
         .collect()
+}
+
+/// For a compile routed through `pyrewrite-cc`: what it would run now,
+/// asked of `pyrewrite-cc --explain` itself (it owns the cache and its key).
+fn fast_path_line(argv: &[Vec<u8>], env: &[(String, String)]) -> Option<String> {
+    let runner = argv.first()?;
+    if !runner.ends_with(b"/pyrewrite-cc") {
+        return None;
+    }
+    let out = std::process::Command::new(std::ffi::OsStr::from_bytes(runner))
+        .arg("--explain")
+        .args(argv.iter().skip(1).map(|a| std::ffi::OsStr::from_bytes(a)))
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env_remove("LD_PRELOAD")
+        .output()
+        .ok()?;
+    Some(lossy(&out.stdout).trim().to_string())
 }
 
 fn to_human(e: &Explanation, env: &[(String, String)]) -> String {
@@ -174,6 +186,9 @@ fn to_human(e: &Explanation, env: &[(String, String)]) -> String {
         } => {
             let cmd: Vec<_> = argv.iter().map(|a| shell_quote(a)).collect();
             out += &format!("run:    {}\n", cmd.join(" "));
+            if let Some(line) = fast_path_line(argv, own_env) {
+                out += &format!("fast:   {line}\n");
+            }
             // A build system's configure step keeps the build's environment;
             // a rewritten compiler gets the profile's `env` and its own.
             let profile_env = if tool.is_build_system() { &[][..] } else { env };

@@ -57,15 +57,17 @@ pub fn default_path() -> Option<PathBuf> {
 /// Which file `--target` (`explicit`), `$PYREWRITE_TARGET` and the default
 /// designate.
 pub fn locate(explicit: Option<&Path>, flag: &'static str) -> Result<Location, ProfileError> {
-    let (target, xdg, home) = (
+    let (target, xdg, home, fast_path) = (
         var(pyrewrite_protocol::env::TARGET),
         var("XDG_CONFIG_HOME"),
         var("HOME"),
+        var(pyrewrite_protocol::env::FAST_PATH),
     );
     let env = profile::Env {
         target: target.as_deref(),
         xdg_config_home: xdg.as_deref(),
         home: home.as_deref(),
+        fast_path: fast_path.as_deref(),
     };
     profile::locate(explicit.map(|p| p.as_os_str().as_bytes()), flag, &env)
 }
@@ -87,6 +89,14 @@ pub fn read(location: &Location) -> Result<Profile, ProfileError> {
         var("HOME").as_deref(),
         uid,
     );
+    // The fast path's runner, as the preload finds it next to the library
+    // (which the driver finds next to itself): `explain` shows the same route.
+    target.fast_cc = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join("pyrewrite-cc")))
+        .filter(|p| p.is_file())
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
     Ok(Profile {
         target,
         path,
@@ -117,6 +127,7 @@ pub fn load_file(path: &Path, flag: &'static str) -> Result<Profile, ProfileErro
     read(&Location {
         path: path.as_os_str().as_bytes().to_vec(),
         source: Source::Flag(flag),
+        fast_path: var(pyrewrite_protocol::env::FAST_PATH).filter(|v| !v.is_empty()),
     })
 }
 

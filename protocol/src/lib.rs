@@ -41,6 +41,17 @@ pub mod env {
     /// compile for the build machine: `CC_FOR_BUILD="env PYREWRITE_NATIVE=1 cc"`.
     /// Not a session variable: it never spreads by itself.
     pub const NATIVE: &str = "PYREWRITE_NATIVE";
+    /// `off`, `on` or `verify`: overrides the profile's `fast_path` (read by
+    /// the one profile loader), and tells `pyrewrite-cc` the mode a compile
+    /// runs in (set by the rules on the commands they send through it).
+    pub const FAST_PATH: &str = "PYREWRITE_FAST_PATH";
+    /// Directory of the fast path's learned templates, for `pyrewrite-cc`.
+    pub const FAST_PATH_CACHE: &str = "PYREWRITE_FAST_PATH_CACHE";
+    /// The profile's `launcher` as a JSON array, for `pyrewrite-cc`.
+    pub const FAST_PATH_LAUNCHER: &str = "PYREWRITE_FAST_PATH_LAUNCHER";
+    /// Set by `pyrewrite-cc` for the emcc it asks: emcc's compiler wrapper
+    /// (`pyrewrite-cc` again) appends the clang command to this file.
+    pub const FAST_PATH_RECORD: &str = "PYREWRITE_FAST_PATH_RECORD";
     /// Every variable that must survive `env -i` and friends.
     pub const SESSION_VARS: &[&str] = &[TARGET, MODE, SOCKET, EVENTS, DEBUG, PRELOAD];
 }
@@ -61,6 +72,12 @@ pub mod socket {
     /// the driver at the end of the session. It sits in the driver's private
     /// directory, so a driver that is gone takes it with it.
     pub const LOST_SUFFIX: &str = ".lost";
+
+    /// Appended to `PYREWRITE_SOCKET` (else to `PYREWRITE_EVENTS`):
+    /// `pyrewrite-cc` appends one line per compile it handled (`fast`,
+    /// `learned`, `emcc REASON`, `verified`, `differs COMMAND`), read by the
+    /// driver for its summary.
+    pub const FAST_PATH_SUFFIX: &str = ".fast-path";
 }
 
 /// `LD_PRELOAD` as both sides read it. One rule, so that the driver and the

@@ -220,12 +220,7 @@ fn same_command(path: &[u8], argv: &[&[u8]]) -> Vec<Vec<u8>> {
 
 /// `<generated_dir>/<prefix><16 hex digits of the contents' hash><suffix>`.
 fn generated_path(target: &Target, prefix: &[u8], contents: &str, suffix: &[u8]) -> Vec<u8> {
-    let dir = if target.generated_dir.is_empty() {
-        "/tmp/pyrewrite"
-    } else {
-        target.generated_dir.as_str()
-    };
-    let mut path = dir.as_bytes().to_vec();
+    let mut path = target.generated_dir_or_default().as_bytes().to_vec();
     if !path.ends_with(b"/") {
         path.push(b'/');
     }

@@ -276,7 +276,7 @@ pub(crate) fn decide(
     );
     // emcc's "autoconf mode" (3.1.6) is what adds the `#!node` line and the
     // execute bit, so that `./conftest` runs like a native program.
-    let env = if runnable {
+    let mut env = if runnable {
         vec![(
             flags::AUTOCONF_MODE.0.to_string(),
             flags::AUTOCONF_MODE.1.to_string(),
@@ -293,6 +293,12 @@ pub(crate) fn decide(
             )
         });
     }
+    // Compiles only: a link stays with emcc (it runs wasm-ld, and more).
+    let argv = if compiles && s.objects && tool != Tool::Cpp {
+        crate::fast_path::route(target, argv, !files.is_empty(), &mut env, notes)
+    } else {
+        argv
+    };
     Decision::Rewrite {
         tool,
         argv,
@@ -320,11 +326,7 @@ fn filter(
     out: &mut Output,
     notes: &mut Notes,
 ) {
-    let host_prefixes: Vec<&[u8]> = target
-        .host_python_includes
-        .iter()
-        .filter_map(|d| flags::python_prefix(d.as_bytes()))
-        .collect();
+    let host_prefixes = flags::host_python_prefixes(target);
     let mut linker = LinkerFilter::default();
     let mut python_include_done = false;
     let mut cpp_operands = 0;

@@ -14,6 +14,7 @@
 //! | `compiler` | gcc/clang/cpp commands → emcc/em++ |
 //! | `ld` | raw `ld` commands → emcc links |
 //! | `flags` | driver flags that go, host dirs, what is added |
+//! | [`fast_path`] | compiles run by emcc's own clang: a command's shape, the template emcc's clang command becomes, and where a compile goes (`pyrewrite-cc` or emcc, behind the profile's launcher) |
 //! | `linker` | `-Wl,` items wasm-ld rejects |
 //! | `build_system` | `meson setup` / `cmake` configure → cross builds for wasm32 |
 //! | [`response_file`] | `@file` reading, writing and naming |
@@ -57,6 +58,7 @@ mod build_system;
 pub mod command;
 mod compiler;
 mod expand;
+pub mod fast_path;
 mod flags;
 mod ld;
 mod linker;
@@ -109,15 +111,22 @@ pub enum Decision {
 }
 
 impl Decision {
-    /// The action word, identical to `pyrewrite_protocol::Action` and
-    /// `pyrewrite explain --json`: `passthrough`, `rewrite`, `answer`, `refuse`.
-    pub fn action_name(&self) -> &'static str {
+    /// The action, as events report it (`pyrewrite_protocol::Action`).
+    pub fn action(&self) -> pyrewrite_protocol::Action {
+        use pyrewrite_protocol::Action;
         match self {
-            Decision::Passthrough => "passthrough",
-            Decision::Rewrite { .. } => "rewrite",
-            Decision::Answer { .. } => "answer",
-            Decision::Refuse { .. } => "refuse",
+            Decision::Passthrough => Action::Passthrough,
+            Decision::Rewrite { .. } => Action::Rewrite,
+            Decision::Answer { .. } => Action::Answer,
+            Decision::Refuse { .. } => Action::Refuse,
         }
+    }
+
+    /// The action word of events and `pyrewrite explain --json`
+    /// (`passthrough`, `rewrite`, `answer`, `refuse`): the protocol's one
+    /// spelling, [`pyrewrite_protocol::Action::as_str`].
+    pub fn action_name(&self) -> &'static str {
+        self.action().as_str()
     }
 
     /// The recognised tool; `None` for a passthrough.
@@ -254,7 +263,9 @@ fn decide_with(
 /// `ccache gcc ARGS` → `ccache emcc ARGS'`: the launched compiler's own
 /// decision, still run by the cache, so the cache keys on emcc and the
 /// rewritten arguments (a native build never gets a wasm object from it, nor
-/// the other way round). Answers and refusals need no cache.
+/// the other way round). The build's cache goes before the profile's
+/// `launcher`, so with the fast path it launches the clang command
+/// (`pyrewrite-cc` puts it there). Answers and refusals need no cache.
 fn launcher(
     tool: Tool,
     path: &[u8],
@@ -264,33 +275,25 @@ fn launcher(
     notes: &mut Notes,
 ) -> Decision {
     let inner = argv.get(1..).unwrap_or(&[]);
-    match compiler::decide(tool, inner, target, read_file, notes) {
-        Decision::Rewrite {
-            tool,
-            argv: rewritten,
-            files,
-            env,
-        } => {
-            let cache = String::from_utf8_lossy(tool::basename(path)).into_owned();
-            notes.summary(|| {
-                let compiler = rewritten
-                    .first()
-                    .map(|p| String::from_utf8_lossy(p).into_owned())
-                    .unwrap_or_default();
-                format!("{cache} launching {} → {cache} {compiler}", tool.as_str())
-            });
-            let mut out = Vec::with_capacity(rewritten.len() + 1);
-            out.push(path.to_vec());
-            out.extend(rewritten);
-            Decision::Rewrite {
-                tool,
-                argv: out,
-                files,
-                env,
-            }
-        }
-        other => other,
+    let cache = String::from_utf8_lossy(path).into_owned();
+    let mut launched = target.clone();
+    launched.launcher.insert(0, cache.clone());
+    let decision = compiler::decide(tool, inner, &launched, read_file, notes);
+    if let Decision::Rewrite {
+        argv: rewritten, ..
+    } = &decision
+    {
+        let cache = String::from_utf8_lossy(tool::basename(path)).into_owned();
+        notes.summary(|| {
+            let run: Vec<String> = rewritten
+                .iter()
+                .take(2)
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .collect();
+            format!("{cache} launching {} → {}", tool.as_str(), run.join(" "))
+        });
     }
+    decision
 }
 
 /// `ar`/`ranlib` → `emar`/`emranlib` with the same arguments, minus the GCC

@@ -13,12 +13,16 @@
 //!    as the XDG spec says), which `pyrewrite target from-pyodide DIR`
 //!    writes when given no `-o`.
 //!
+//! `$PYREWRITE_FAST_PATH` (`off`, `on`, `verify`), when set, overrides the
+//! profile's `fast_path`; any other value is an error like a broken profile.
+//!
 //! There is no built-in profile: without a file every compiler call is
 //! refused with a [`ProfileError`] that names the file it looked for and
 //! the command that makes one. Pure: the caller passes the environment's
 //! values and the file's contents (or why they could not be read), so the
 //! `no_std` preload and the driver share this code and keep their own I/O.
 
+use crate::fast_path::Mode;
 use crate::prelude::*;
 use crate::target::Target;
 use core::fmt;
@@ -55,6 +59,8 @@ pub struct Env<'a> {
     pub xdg_config_home: Option<&'a [u8]>,
     /// `$HOME`.
     pub home: Option<&'a [u8]>,
+    /// `$PYREWRITE_FAST_PATH` (`off`, `on`, `verify`; empty counts as unset).
+    pub fast_path: Option<&'a [u8]>,
 }
 
 /// The profile file to read and why that one.
@@ -63,6 +69,8 @@ pub struct Location {
     /// As given (a relative flag or variable value stays relative).
     pub path: Vec<u8>,
     pub source: Source,
+    /// `$PYREWRITE_FAST_PATH`, which overrides the profile's `fast_path`.
+    pub fast_path: Option<Vec<u8>>,
 }
 
 /// Why the profile file could not be read (the caller's I/O result).
@@ -164,18 +172,21 @@ pub fn locate(
         return Ok(Location {
             path: p.to_vec(),
             source: Source::Flag(flag),
+            fast_path: set(env.fast_path).map(<[u8]>::to_vec),
         });
     }
     if let Some(p) = set(env.target) {
         return Ok(Location {
             path: p.to_vec(),
             source: Source::Env,
+            fast_path: set(env.fast_path).map(<[u8]>::to_vec),
         });
     }
     match default_path(env.xdg_config_home, env.home) {
         Some(path) => Ok(Location {
             path,
             source: Source::Default,
+            fast_path: set(env.fast_path).map(<[u8]>::to_vec),
         }),
         None => Err(ProfileError {
             kind: ErrorKind::NoLocation,
@@ -270,7 +281,7 @@ impl Location {
                 ),
             )
         })?;
-        Target::from_json(&text).map_err(|e| {
+        let mut target = Target::from_json(&text).map_err(|e| {
             self.error(
                 ErrorKind::Invalid,
                 format!(
@@ -278,7 +289,20 @@ impl Location {
                      with `{make}`"
                 ),
             )
-        })
+        })?;
+        if let Some(word) = &self.fast_path {
+            target.fast_path = Mode::parse(word).ok_or_else(|| {
+                self.error(
+                    ErrorKind::Invalid,
+                    format!(
+                        "{}={} is not a fast path mode; use off, on or verify, or unset it",
+                        env::FAST_PATH,
+                        String::from_utf8_lossy(word)
+                    ),
+                )
+            })?;
+        }
+        Ok(target)
     }
 }
 
@@ -303,7 +327,33 @@ mod tests {
             target: target.map(str::as_bytes),
             xdg_config_home: xdg.map(str::as_bytes),
             home: home.map(str::as_bytes),
+            fast_path: None,
         }
+    }
+
+    #[test]
+    fn pyrewrite_fast_path_overrides_the_profile_or_is_refused() {
+        let mut e = env(Some("/p.json"), None, None);
+        let json = || Ok(br#"{"fast_path": "off"}"#.to_vec());
+        let l = locate(None, "--target", &e).unwrap();
+        assert_eq!(l.load(json()).unwrap().fast_path, Mode::Off);
+        e.fast_path = Some(b"verify");
+        let l = locate(None, "--target", &e).unwrap();
+        assert_eq!(l.load(json()).unwrap().fast_path, Mode::Verify);
+        e.fast_path = Some(b"");
+        let l = locate(None, "--target", &e).unwrap();
+        assert_eq!(l.load(json()).unwrap().fast_path, Mode::Off);
+        e.fast_path = Some(b"fast");
+        let err = locate(None, "--target", &e)
+            .unwrap()
+            .load(json())
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Invalid);
+        assert!(
+            err.to_string()
+                .contains("PYREWRITE_FAST_PATH=fast is not a fast path mode"),
+            "{err}"
+        );
     }
 
     fn path_of(r: Result<Location, ProfileError>) -> (String, Source) {

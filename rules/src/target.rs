@@ -20,6 +20,8 @@
 //! | `cxx_ldflags` | `-fexceptions` | appended on C++ links (em++, or `-lstdc++`): exception catching must be on at link too |
 //! | `pyodide_dir` | none | Pyodide distribution the wheels will be loaded into (npm package dir with `pyodide.asm.wasm`; relative to the profile file); `pyrewrite verify` checks wheels against it |
 //! | `node` | `node` | the JavaScript engine that runs the wasm programs a build compiles and runs (meson's `exe_wrapper`, CMake's `CMAKE_CROSSCOMPILING_EMULATOR`) and `pyrewrite check`'s Pyodide |
+//! | `fast_path` | `on` | `on`: compiles run emcc's own clang directly, with the arguments emcc gave it for the first compile of the same shape (learned and proven byte-identical on that compile); `verify`: every compile runs both and compares the objects; `off`: always emcc. `$PYREWRITE_FAST_PATH` overrides it (docs/fast-path.md) |
+//! | `launcher` | `[]` | program (and arguments) put before each rewritten compile, e.g. `["ccache"]`: with the fast path it launches the plain clang command |
 //! | `env` | `{}` | variables set in the environment of every **rewritten** command only (the emcc the preload runs), never in the build's other processes; a name ending in `PATH` is a `:` list: the profile's value comes first, the caller's value is kept after it (see [`Target::env_value`]) |
 //!
 //! Program names without a `/` are looked up when a rewritten command runs
@@ -77,6 +79,12 @@ pub struct Target {
     /// newer libc++ no longer exports (weak definitions). Written by
     /// `pyrewrite target from-pyodide` when the runtime lacks them.
     pub cxx_compat_object: Option<String>,
+    /// How compiles run: emcc's own clang directly (`on`), both and compared
+    /// (`verify`), or always emcc (`off`). See [`crate::fast_path`].
+    pub fast_path: crate::fast_path::Mode,
+    /// Put before each rewritten compile (a compiler cache such as
+    /// `["ccache"]`); with the fast path it launches the clang command.
+    pub launcher: Vec<String>,
     /// Environment of the rewritten commands only (e.g. `NODE_PATH` for the
     /// node that emcc runs when it links a program). Build processes that run
     /// unchanged never see it. Values are composed by [`Target::env_value`].
@@ -89,6 +97,11 @@ pub struct Target {
     /// with [`generated_dir`]; empty means `/tmp/pyrewrite`.
     #[serde(skip)]
     pub generated_dir: String,
+    /// Absolute path of `pyrewrite-cc`, the fast path's runner. Not a profile
+    /// field: whoever loads the profile sets it (the file next to
+    /// libpyrewrite.so, or next to the driver); empty: no fast path.
+    #[serde(skip)]
+    pub fast_cc: String,
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -114,9 +127,23 @@ impl Default for Target {
             pyodide_dir: None,
             pkg_config_libdir: None,
             cxx_compat_object: None,
+            fast_path: crate::fast_path::Mode::On,
+            launcher: Vec::new(),
             env: BTreeMap::new(),
             node: "node".into(),
             generated_dir: String::new(),
+            fast_cc: String::new(),
+        }
+    }
+}
+
+impl Target {
+    /// [`Target::generated_dir`], or `/tmp/pyrewrite` when none was set.
+    pub fn generated_dir_or_default(&self) -> &str {
+        if self.generated_dir.is_empty() {
+            "/tmp/pyrewrite"
+        } else {
+            &self.generated_dir
         }
     }
 }

@@ -155,8 +155,11 @@ pub fn classify_command<'a>(
 /// `CMAKE_C_COMPILER_LAUNCHER`, `CC="ccache gcc"`). If it ran unchanged it
 /// would key its cache on the *native* compiler and store the wasm object the
 /// rewritten exec produced: a later native build would get wasm objects.
+///
+/// `pyrewrite-cc` (the fast path's runner, which the rules themselves put
+/// before a compile) reads the same way: the command it launches follows.
 pub fn is_launcher(path: &[u8], argv0: Option<&[u8]>) -> bool {
-    let launcher = |n: &[u8]| matches!(basename(n), b"ccache" | b"sccache");
+    let launcher = |n: &[u8]| matches!(basename(n), b"ccache" | b"sccache" | b"pyrewrite-cc");
     launcher(path) || argv0.is_some_and(launcher)
 }
 

@@ -154,11 +154,15 @@ exit "${{FAKE_EMCC_EXIT:-0}}"
         out
     }
 
-    /// A target profile whose emcc and em++ are this fake.
+    /// A target profile whose emcc and em++ are this fake. The fast path is
+    /// off: a fake emcc runs no clang to learn from, and these tests check
+    /// what the preload execs (tests/fast_path.rs covers the route through
+    /// pyrewrite-cc with the real emcc).
     pub fn target(&self, dir: &Path) -> PathBuf {
         let t = serde_json::json!({
             "emcc": self.path.to_str().unwrap(),
             "emxx": self.path.to_str().unwrap(),
+            "fast_path": "off",
         });
         let p = dir.join("target.json");
         std::fs::write(&p, t.to_string()).unwrap();
@@ -216,6 +220,10 @@ impl Session {
         c.env_remove(env::SOCKET);
         c.env_remove(env::DEBUG);
         c.env("XDG_CONFIG_HOME", &self.config_home);
+        // Generated files and the fast path's learned templates stay in
+        // this test's directory (a test that wants another sets it again).
+        c.env("XDG_CACHE_HOME", self.dir.join("xdg-cache"));
+        c.env_remove(env::FAST_PATH);
         match &self.target {
             Some(t) => c.env(env::TARGET, t),
             None => c.env_remove(env::TARGET),
@@ -466,3 +474,14 @@ pub fn which(names: &[&str]) -> Option<PathBuf> {
 /// is built from `src/demo.c` (the test writes that).
 pub const DEMO_SETUP_PY: &str = "from setuptools import setup, Extension\n\
     setup(name='demo', version='1.0', ext_modules=[Extension('demo', ['src/demo.c'])])\n";
+
+/// Cache hits (direct and preprocessed) in `ccache --print-stats` output.
+pub fn ccache_hits(stats: &str) -> usize {
+    stats
+        .lines()
+        .filter(|l| {
+            l.starts_with("direct_cache_hit\t") || l.starts_with("preprocessed_cache_hit\t")
+        })
+        .filter_map(|l| l.split('\t').nth(1)?.parse::<usize>().ok())
+        .sum()
+}

@@ -262,7 +262,11 @@ pub fn build(e: &E2e, src: &Path, out: &Path, via: Via) -> Result<Built, String>
     if via == Via::Native {
         cmd.env_remove("PYREWRITE_TARGET");
     } else {
-        cmd.env("PYREWRITE_TARGET", &e.target_json);
+        // Every wasm build of the suite proves the compile fast path: emcc
+        // writes each object, emcc's clang from the learned template writes
+        // a second, and any difference fails the build (docs/fast-path.md).
+        cmd.env("PYREWRITE_TARGET", &e.target_json)
+            .env(pyrewrite_protocol::env::FAST_PATH, "verify");
     }
     cmd.current_dir(out)
         .stdin(Stdio::null())
@@ -284,6 +288,15 @@ pub fn build(e: &E2e, src: &Path, out: &Path, via: Via) -> Result<Built, String>
         ));
     }
     if via == Via::Preload {
+        // No driver to fail the build: read pyrewrite-cc's log ourselves.
+        let mut log = out.join("events.jsonl").into_os_string();
+        log.push(pyrewrite_protocol::socket::FAST_PATH_SUFFIX);
+        let fast = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(line) = fast.lines().find(|l| l.starts_with("differs")) {
+            return Err(format!(
+                "the fast path's object differs from emcc's: {line}"
+            ));
+        }
         let natives = wheels_in(&native_out);
         let retag = retag_command(e, out)
             .arg("--events")

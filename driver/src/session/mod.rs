@@ -17,6 +17,7 @@ mod collector;
 mod compdb;
 mod completeness;
 mod eventlog;
+mod fast_path;
 mod fsutil;
 mod model;
 mod progress;
@@ -521,6 +522,7 @@ fn run_session(
         eprint!("{}", rejected.render());
     }
     consumed.summary.rejected = rejected;
+    let fast_path = fast_path::FastPathReport::read(&socket);
     drop(private);
     child::restore_default_signals();
     let status = status?;
@@ -553,6 +555,19 @@ fn run_session(
     // A build failure is the more useful status; a lost log only turns a
     // successful build into an error.
     if output_failed && exit_code == 0 {
+        exit_code = 2;
+    }
+    if let Some(line) = fast_path
+        .summary()
+        .filter(|_| !args.quiet || !fast_path.differs.is_empty())
+    {
+        eprintln!("{line}");
+    }
+    // Verify mode is a check: a difference fails a build that succeeded.
+    for command in &fast_path.differs {
+        eprintln!("pyrewrite: error: the fast path's object differs from emcc's for: {command}");
+    }
+    if !fast_path.differs.is_empty() && exit_code == 0 {
         exit_code = 2;
     }
     if !args.quiet && log_written {
