@@ -11,8 +11,11 @@ echo "==> scripts/build.sh, then the tests of both workspaces"
 cargo test --workspace
 echo "==> the preload tests again, against the release libpyrewrite.so (what users preload)"
 # (Except the panic test: its trigger exists only in debug builds of the library.)
+# pyrewrite-cc too: the library finds it next to itself (the fast path).
 (cd preload && cargo build --release)
+cargo build --release -p pyrewrite-cc
 PYREWRITE_TEST_LIBRARY="$PWD/target/release/libpyrewrite.so" cargo test \
   --test preload_exec --test preload_safety --test preload_socket --test preload_profile_env \
   --test preload_build_systems --test preload_builds --test session_preload \
+  --test preload_odd_processes --test session_socket --test session_faults \
   -- --skip a_panic_inside_a_hook_aborts_with_a_message_and_never_unwinds_into_c

@@ -131,17 +131,12 @@ fn to_json(e: &Explanation, input: &[Vec<u8>]) -> serde_json::Value {
     })
 }
 
-/// One argument as a shell would need it written.
+/// One argument as a shell would need it written
+/// (`pyrewrite_rules::response_file::quote_word`, the one quoting).
 fn shell_quote(arg: &[u8]) -> String {
-    let safe = !arg.is_empty()
-        && arg
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b"-_=/.,:+@%^".contains(&b));
-    if safe {
-        lossy(arg)
-    } else {
-        format!("'{}'", lossy(arg).replace('\'', r"'\''"))
-    }
+    let mut out = Vec::new();
+    pyrewrite_rules::response_file::quote_word(arg, &mut out);
+    lossy(&out)
 }
 
 /// The profile's `env` as the rewritten command would get it here: composed

@@ -21,3 +21,17 @@ pub fn event(action: Action, tool: Option<&str>, argv: &str, new_argv: Option<&s
         time: 0.0,
     }
 }
+
+/// proptest's configuration for the driver's property tests: `cases` in the
+/// normal suite, `$PROPTEST_CASES` when set (longer runs on demand,
+/// RELIABILITY.md "Fuzzing"); no regression files written into the tree.
+pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    let mut c = proptest::test_runner::Config {
+        failure_persistence: None,
+        ..Default::default()
+    };
+    if std::env::var_os("PROPTEST_CASES").is_none() {
+        c.cases = cases;
+    }
+    c
+}

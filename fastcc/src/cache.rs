@@ -5,8 +5,9 @@
 //! depends on: the emcc it runs (path, size, modification time of the
 //! program, and of the `.emscripten` config and `emscripten-version.txt`
 //! beside it), every `EM*`
-//! environment variable (`EMCC_CFLAGS`, `EM_CONFIG`, …), and this program's
-//! version. A new emcc or another setting is another key, so it is asked
+//! environment variable (`EMCC_CFLAGS`, `EM_CONFIG`, …), and this program
+//! (its version, and the same stamp of its file: another build of pyrewrite
+//! learns afresh). A new emcc or another setting is another key, so it is asked
 //! again.
 
 use pyrewrite_rules::fast_path::{entry_name, Shape, Template};
@@ -46,7 +47,10 @@ impl Cache {
             .unwrap_or_else(|_| PathBuf::from(std::ffi::OsStr::from_bytes(emcc)));
         let config = program.with_file_name(".emscripten");
         let version = program.with_file_name("emscripten-version.txt");
-        for file in [program.as_path(), config.as_path(), version.as_path()] {
+        // This program itself: another build of pyrewrite (other rules for
+        // shapes and templates) learns afresh.
+        let me = std::env::current_exe().unwrap_or_default();
+        for file in [&program, &config, &version, &me] {
             let stamp = std::fs::metadata(file)
                 .map(|m| format!("{} {} {}.{}", m.ino(), m.len(), m.mtime(), m.mtime_nsec()))
                 .unwrap_or_else(|_| "absent".into());

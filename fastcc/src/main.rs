@@ -196,32 +196,46 @@ fn learn(
             let spelled = driver_spelled(one);
             let recorded: Vec<&[u8]> = spelled.iter().map(Vec::as_slice).collect();
             Template::learn(shape, &build, &recorded)
-                .map_err(str::to_string)
-                .and_then(|t| prove(shape, &t).map(|()| t))
+                .map_err(|why| Unproven::ForGood(why.to_string()))
+                .and_then(|t| prove(shape, &t, &s.launcher).map(|()| t))
         }
-        [] => Err("emcc ran no compiler".to_string()),
-        _ => Err("emcc ran more than one compiler".to_string()),
+        [] => Err(Unproven::ForGood("emcc ran no compiler".into())),
+        _ => Err(Unproven::ForGood("emcc ran more than one compiler".into())),
     };
     match outcome {
         Ok(t) => {
             cache.store(key, &t);
             s.log("learned", "");
         }
-        Err(why) => {
+        Err(Unproven::ForGood(why)) => {
             cache.store_emcc(key, &why);
             s.log("emcc", &why);
         }
+        Err(Unproven::ThisTime(why)) => s.log("emcc", &why),
     }
     status
 }
 
+/// Why a template is not kept: for good (the shape goes to emcc from now
+/// on), or this time only (the proving compile could not run: the next
+/// compile of the shape tries again).
+enum Unproven {
+    ForGood(String),
+    ThisTime(String),
+}
+
 /// clang from `t` writes, beside the build's object, the same bytes as emcc
-/// did.
-fn prove(shape: &fast_path::Shape<'_>, t: &Template) -> Result<(), String> {
-    match run::beside(shape, t) {
+/// did. Behind the launcher: a compiler cache then holds this compile too,
+/// and the next build of the same sources hits it for every compile.
+fn prove(shape: &fast_path::Shape<'_>, t: &Template, launcher: &[Vec<u8>]) -> Result<(), Unproven> {
+    match run::beside(shape, t, launcher) {
         Ok(true) => Ok(()),
-        Ok(false) => Err("clang from the template wrote another object than emcc".into()),
-        Err(e) => Err(format!("clang from the template failed: {e}")),
+        Ok(false) => Err(Unproven::ForGood(
+            "clang from the template wrote another object than emcc".into(),
+        )),
+        Err(e) => Err(Unproven::ThisTime(format!(
+            "clang from the template failed: {e}"
+        ))),
     }
 }
 
@@ -271,7 +285,8 @@ fn verify(s: &Setup, argv: &[Vec<u8>], shape: &fast_path::Shape<'_>, t: &Templat
         s.log("emcc", "the compile failed");
         return status;
     }
-    match run::beside(shape, t) {
+    // Bare clang: a compiler cache must not answer for it.
+    match run::beside(shape, t, &[]) {
         Ok(true) => s.log("verified", ""),
         outcome => {
             let why = match outcome {

@@ -122,10 +122,11 @@ fn wait(cmd: &mut Command) -> Status {
     }
 }
 
-/// clang from `t` compiles the build's source again into a file beside the
-/// build's object (its dependency file to /dev/null); `true` when the two
-/// objects are byte-identical. Nothing of the build's is touched.
-pub fn beside(shape: &Shape<'_>, t: &Template) -> std::io::Result<bool> {
+/// clang from `t` (behind `launcher`) compiles the build's source again into
+/// a file beside the build's object (its dependency file to /dev/null);
+/// `true` when the two objects are byte-identical. Nothing of the build's is
+/// touched.
+pub fn beside(shape: &Shape<'_>, t: &Template, launcher: &[Vec<u8>]) -> std::io::Result<bool> {
     let output = shape.output().unwrap_or_default();
     let stem = format!(
         "{}.pyrewrite-cc-{}",
@@ -135,7 +136,7 @@ pub fn beside(shape: &Shape<'_>, t: &Template) -> std::io::Result<bool> {
     let (object, deps) = (format!("{stem}.o"), format!("{stem}.d"));
     let values = shape.proving_values(object.as_bytes());
     let argv = t.command(&values).unwrap_or_default();
-    let status = command(&[], &argv).map(|mut c| c.output());
+    let status = command(launcher, &argv).map(|mut c| c.output());
     let same = match status {
         Some(Ok(out)) if out.status.success() => {
             let a = std::fs::read(OsStr::from_bytes(output))?;

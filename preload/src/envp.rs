@@ -24,13 +24,17 @@ use pyrewrite_protocol::preload::entries as preload_entries;
 
 const LD_PRELOAD_EQ: &[u8] = b"LD_PRELOAD=";
 
-/// Storage for a rebuilt envp; must outlive the exec that uses it.
+/// Storage for a rebuilt envp; must outlive the exec that uses it. Small
+/// for the signal-stack budget (docs/preload.md): a larger envp moves to a
+/// mapping, which a vfork child that then execs leaves in its parent (only
+/// for an envp that lacks the session and has more than 96 entries).
 pub struct EnvBuf {
-    ptrs: SmallVec<*const c_char, 512>,
-    preload: SmallVec<u8, 2048>,
+    ptrs: SmallVec<*const c_char, 96>,
+    preload: SmallVec<u8, 256>,
 }
 
 impl EnvBuf {
+    #[inline(always)]
     pub fn new() -> Self {
         EnvBuf {
             ptrs: SmallVec::new(),
@@ -66,7 +70,7 @@ impl EnvBuf {
             }
             self.ptrs.push(e.as_ptr());
         }
-        if let (true, Some(ours)) = (need.preload, s.preload) {
+        if let (true, Some(ours)) = (need.preload, s.preload()) {
             self.preload.extend_from_slice(LD_PRELOAD_EQ);
             self.preload.extend_from_slice(ours);
             if let Some(i) = need.preload_at {
@@ -190,7 +194,7 @@ fn survey(entries: &Entries, s: &Session) -> Needs {
             has_other_copy = preload_entries(v).any(|e| s.is_ours(e) && !s.is_own(e));
         }
     }
-    need.preload = (!has_own || has_other_copy) && s.preload.is_some();
+    need.preload = (!has_own || has_other_copy) && s.preload().is_some();
     for (want, missing) in s.entries().zip(need.missing.iter_mut()) {
         let name = name_of(want.to_bytes());
         *missing = !entries.iter().any(|e| name_of(e.to_bytes()) == name);

@@ -10,13 +10,12 @@ use crate::path::{is_executable, search_path, CANDIDATE_MAX};
 use crate::report::{self, CArgv, Report};
 use crate::session::{self, Session};
 use crate::small::{put, SmallVec};
+use crate::sys::{Argv, NoCancel};
 use alloc::{format, string::String, vec::Vec};
 use core::ffi::CStr;
 use libc::{c_char, c_int};
 use pyrewrite_protocol::Action;
 use pyrewrite_rules::{classify_command, decide, resolve_program, Decision, Target};
-
-pub type Argv = *const *const c_char;
 
 /// How a call finally starts a program.
 pub trait Launch {
@@ -58,8 +57,8 @@ pub unsafe fn intercept(
         panic!("test panic");
     }
     let tool = classify_command(path, args.first(), || args.second());
-    let native = tool.is_some() && !s.trace && unsafe { native_requested(envp) };
-    if tool.is_none() || s.trace || native {
+    let native = tool.is_some() && !s.trace() && unsafe { native_requested(envp) };
+    if tool.is_none() || s.trace() || native {
         let r = Report {
             function,
             path,
@@ -115,6 +114,9 @@ unsafe fn intercept_compiler(
     s: &Session,
 ) -> c_int {
     let mut arena = Arena::new();
+    // No cancellation while the profile, the rules' heap blocks and open
+    // files are ours; put back before the exec (sys::NoCancel).
+    let no_cancel = NoCancel::new();
     let plan = plan_compiler(s, path, args, envp, &mut arena);
     let (new_argv, reason) = arena.finish();
     let r = Report {
@@ -127,6 +129,7 @@ unsafe fn intercept_compiler(
         reason,
     };
     report::send(s, &r);
+    drop(no_cancel);
     let mut env = EnvBuf::new();
     match plan.action {
         Action::Passthrough => unsafe { with_session_env(envp, s, |e| launch.original(e)) },
@@ -293,6 +296,7 @@ pub struct Arena {
 }
 
 impl Arena {
+    #[inline(always)]
     fn new() -> Self {
         Arena {
             bytes: SmallVec::new(),
@@ -391,7 +395,7 @@ impl Arena {
 
 /// Runs the exec-family reply in this process: the process *becomes* the answer.
 pub fn reply_and_exit(fd: c_int, text: &[u8], code: c_int) -> ! {
-    report::write_all(fd, text);
+    let _ = crate::sys::write_all(fd, text);
     // SAFETY: _exit never returns; nothing of this image must run on.
     unsafe { libc::_exit(code) }
 }

@@ -5,8 +5,8 @@
 use alloc::{string::String, vec::Vec};
 use libc::c_int;
 
-use crate::report::{errno, push_int};
 use crate::small::SmallVec;
+use crate::sys::{errno, write_all};
 
 /// An OS error number, shown as std shows an `io::Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +27,7 @@ impl OsError {
         let mut out: SmallVec<u8, 160> = SmallVec::new();
         out.extend_from_slice(text);
         out.extend_from_slice(b" (os error ");
-        push_int(&mut out, i64::from(self.0));
+        out.push_int(i64::from(self.0));
         out.push(b')');
         String::from_utf8_lossy(out.as_slice()).into_owned()
     }
@@ -81,7 +81,7 @@ pub fn write_atomic(path: &[u8], contents: &[u8]) -> Result<(), OsError> {
     tmp_name.extend_from_slice(path);
     tmp_name.extend_from_slice(b".pyrewrite-tmp-");
     // SAFETY: plain syscall.
-    push_int(&mut tmp_name, i64::from(unsafe { libc::getpid() }));
+    tmp_name.push_int(i64::from(unsafe { libc::getpid() }));
     let tmp = c_path(tmp_name.as_slice())?;
     // SAFETY: NUL-terminated paths; the fd is closed on every path below.
     unsafe {
@@ -93,7 +93,7 @@ pub fn write_atomic(path: &[u8], contents: &[u8]) -> Result<(), OsError> {
         if fd < 0 {
             return Err(OsError(errno()));
         }
-        let written = write_all(fd, contents);
+        let written = write_all(fd, contents).map_err(OsError);
         libc::close(fd);
         let result = written.and_then(|()| {
             if libc::rename(tmp.as_ptr().cast(), dest.as_ptr().cast()) == 0 {
@@ -152,26 +152,6 @@ fn mkdir(path: &[u8]) -> Result<(), OsError> {
     } else {
         Err(OsError(errno()))
     }
-}
-
-/// Writes everything to `fd`, retrying short writes and EINTR. A write that
-/// makes no progress ends it (EIO) rather than spinning.
-pub fn write_all(fd: c_int, mut data: &[u8]) -> Result<(), OsError> {
-    while !data.is_empty() {
-        // SAFETY: valid buffer.
-        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
-        if n < 0 && errno() == libc::EINTR {
-            continue;
-        }
-        if n < 0 {
-            return Err(OsError(errno()));
-        }
-        if n == 0 {
-            return Err(OsError(libc::EIO));
-        }
-        data = data.get(n as usize..).unwrap_or(&[]);
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -8,24 +8,20 @@
 //! function so that it fails with its own errno.
 
 use crate::envp::with_session_env;
-use crate::exec::{executable, intercept, reply_and_exit, Argv, Launch};
-use crate::path::{is_executable, is_executable_at, search_path, Candidates, CANDIDATE_MAX};
+use crate::exec::{executable, intercept, reply_and_exit, Launch};
+use crate::path::{is_executable, is_executable_at, search_path, Candidates, PathBuf};
 use crate::real;
-use crate::report::{self, errno, set_errno, CArgv, Report};
+use crate::report::{self, CArgv, Report};
 use crate::session;
-use crate::small::{put, SmallVec};
+use crate::small::SmallVec;
+use crate::sys::{environ_now, errno, set_errno, Argv};
 use core::cell::Cell;
 use core::ffi::CStr;
 use libc::{c_char, c_int, pid_t, posix_spawn_file_actions_t, posix_spawnattr_t, FILE};
 use pyrewrite_protocol::Action;
 
-unsafe extern "C" {
-    static environ: Argv;
-}
-
 fn env() -> Argv {
-    // SAFETY: reading the pointer value of `environ`.
-    unsafe { environ }
+    environ_now()
 }
 
 // ---------------------------------------------------------------- exec family
@@ -117,7 +113,7 @@ unsafe fn exec_search(function: &str, file: *const c_char, argv: Argv, envp: Arg
         return unsafe { real::execvpe(file, argv, envp) };
     }
     let mut walk = Candidates::new(name, search_path());
-    let mut buf = [0u8; CANDIDATE_MAX];
+    let mut buf: PathBuf = SmallVec::new();
     while let Some(candidate) = walk.next_into(&mut buf) {
         let c = candidate.as_ptr();
         if !unsafe { is_executable(c) } {
@@ -149,7 +145,7 @@ unsafe fn exec_search(function: &str, file: *const c_char, argv: Argv, envp: Arg
 /// glibc's `maybe_script_execute`: a file without a known format runs as a shell script.
 #[inline(never)]
 unsafe fn script_fallback(path: *const c_char, argv: Argv, envp: Argv) {
-    let mut new_argv: SmallVec<*const c_char, 512> = SmallVec::new();
+    let mut new_argv: SmallVec<*const c_char, 64> = SmallVec::new();
     new_argv.push(c"/bin/sh".as_ptr());
     new_argv.push(path);
     let mut argc = 0;
@@ -205,16 +201,30 @@ pub unsafe extern "C" fn pyrewrite_execl_family(
     }
 }
 
-/// `/proc/self/fd/N` resolved, into `buf`; empty when it cannot be read.
-fn fd_path(fd: c_int, buf: &mut [u8; CANDIDATE_MAX]) -> usize {
+/// `/proc/self/fd/N` resolved, appended to `buf` (nothing when it cannot be read).
+fn fd_path(fd: c_int, buf: &mut PathBuf) {
     let mut link: SmallVec<u8, 32> = SmallVec::new();
     link.extend_from_slice(b"/proc/self/fd/");
-    report::push_int(&mut link, i64::from(fd));
+    link.push_int(i64::from(fd));
     link.push(0);
-    // SAFETY: NUL-terminated link name, bounded buffer.
-    let len =
-        unsafe { libc::readlink(link.as_ptr().cast(), buf.as_mut_ptr().cast(), buf.len() - 1) };
-    usize::try_from(len).unwrap_or(0)
+    // The stack part first; a target that fills it may be cut: try again
+    // with more room (a mapping), up to CANDIDATE_MAX.
+    let mut room = 1;
+    loop {
+        let spare = buf.spare(room);
+        // SAFETY: NUL-terminated link name, a writable buffer of `spare.len()` bytes.
+        let len =
+            unsafe { libc::readlink(link.as_ptr().cast(), spare.as_mut_ptr().cast(), spare.len()) };
+        let Ok(n) = usize::try_from(len) else {
+            return;
+        };
+        if n < spare.len() || spare.len() >= crate::path::CANDIDATE_MAX {
+            // SAFETY: readlink wrote `n` bytes.
+            unsafe { buf.add_len(n) };
+            return;
+        }
+        room = spare.len() * 4;
+    }
 }
 
 #[no_mangle]
@@ -223,10 +233,15 @@ pub unsafe extern "C" fn fexecve(fd: c_int, argv: Argv, envp: Argv) -> c_int {
         if argv.is_null() || !is_executable_at(fd, c"".as_ptr(), libc::AT_EMPTY_PATH) {
             return real::fexecve(fd, argv, envp);
         }
-        let mut buf = [0u8; CANDIDATE_MAX];
-        let n = fd_path(fd, &mut buf);
-        let shown = buf.get(..n).unwrap_or(b"");
-        intercept("fexecve", shown, argv, envp, &ExecLaunch::Fd(fd, argv))
+        let mut buf: PathBuf = SmallVec::new();
+        fd_path(fd, &mut buf);
+        intercept(
+            "fexecve",
+            buf.as_slice(),
+            argv,
+            envp,
+            &ExecLaunch::Fd(fd, argv),
+        )
     }
 }
 
@@ -243,21 +258,18 @@ pub unsafe extern "C" fn execveat(
             return real::execveat(dirfd, path, argv, envp, flags);
         }
         let name = CStr::from_ptr(path).to_bytes();
-        let mut buf = [0u8; CANDIDATE_MAX];
+        let mut buf: PathBuf = SmallVec::new();
         let shown: &[u8] =
             if name.first() == Some(&b'/') || (dirfd == libc::AT_FDCWD && !name.is_empty()) {
                 name
             } else {
-                // The directory's path, then `/name` if it fits.
-                let dir = fd_path(dirfd, &mut buf);
-                let joined = if name.is_empty() {
-                    None
-                } else {
-                    put(&mut buf, dir, b"/")
-                        .and_then(|m| put(&mut buf, m, name))
-                        .filter(|&end| end < CANDIDATE_MAX)
-                };
-                buf.get(..joined.unwrap_or(dir)).unwrap_or(b"")
+                // The directory's path, then `/name`.
+                fd_path(dirfd, &mut buf);
+                if !name.is_empty() {
+                    buf.push(b'/');
+                    buf.extend_from_slice(name);
+                }
+                buf.as_slice()
             };
         intercept(
             "execveat",
@@ -399,7 +411,7 @@ pub unsafe extern "C" fn posix_spawnp(
         }
         let saved = errno();
         let name = CStr::from_ptr(file).to_bytes();
-        let mut buf = [0u8; CANDIDATE_MAX];
+        let mut buf: PathBuf = SmallVec::new();
         let found: Option<&CStr> = if name.contains(&b'/') {
             is_executable(file).then(|| CStr::from_ptr(file))
         } else if name.is_empty() {

@@ -13,7 +13,8 @@
 //! | `transport` | its delivery: the driver's socket (bounded wait, losses counted) or the events file |
 //! | `session` | session variables captured at load; target profile |
 //! | `real` | the real libc functions (`dlsym(RTLD_NEXT)`) |
-//! | `small` | stack-first buffers (nothing left behind in a vfork parent) |
+//! | `small` | stack-first buffers that spill to `mmap`, never to the heap |
+//! | `sys` | the leaf: C types, `errno`, decimal integers, `write_all`, holding off cancellation |
 //! | `file` | whole-file read and write through libc |
 //! | `rt` | what std would provide: allocator, panic handler |
 //!
@@ -61,13 +62,14 @@ mod report;
 mod rt;
 mod session;
 mod small;
+mod sys;
 mod transport;
 mod variadic;
 
 /// Load-time work, kept to four `dlsym` and one pass over `environ`.
 extern "C" fn on_load() {
     real::resolve_at_load();
-    session::capture();
+    session::get();
 }
 
 #[used]

@@ -5,12 +5,21 @@
 //! (default `/bin:/usr/bin`), an empty entry means the current directory, a
 //! name with a `/` is not searched.
 
-use crate::small::put;
+use crate::small::SmallVec;
 use core::ffi::CStr;
 use libc::c_char;
 
-/// Room for a directory plus a file name (PATH_MAX + NAME_MAX + 2).
+/// The longest candidate tried: a directory plus a file name (PATH_MAX +
+/// NAME_MAX + 2); longer ones would fail with ENAMETOOLONG.
 pub const CANDIDATE_MAX: usize = 4096 + 256 + 2;
+
+/// Stack room for a candidate; a longer one moves to a mapping (and, built
+/// in a vfork child that then execs, stays mapped in the parent: rare).
+/// Small for the signal-stack budget (docs/preload.md).
+pub const CANDIDATE_STACK: usize = 192;
+
+/// A candidate path, NUL-terminated.
+pub type PathBuf = SmallVec<u8, CANDIDATE_STACK>;
 
 /// Default search path of glibc when PATH is unset (`_CS_PATH`).
 const DEFAULT_PATH: &[u8] = b"/bin:/usr/bin";
@@ -72,41 +81,45 @@ impl<'a> Candidates<'a> {
     }
 
     /// Writes the next candidate, NUL-terminated, into `buf`; `None` when done.
-    /// Entries too long for `buf` are skipped (exec would fail with ENAMETOOLONG).
-    pub fn next_into<'b>(&mut self, buf: &'b mut [u8; CANDIDATE_MAX]) -> Option<&'b CStr> {
+    /// Candidates longer than [`CANDIDATE_MAX`] are skipped (exec would fail
+    /// with ENAMETOOLONG).
+    pub fn next_into<'b, const N: usize>(
+        &mut self,
+        buf: &'b mut SmallVec<u8, N>,
+    ) -> Option<&'b CStr> {
         loop {
             let mut parts = self.rest?.splitn(2, |&b| b == b':');
             let dir = parts.next().unwrap_or(b"");
             self.rest = parts.next();
             let slash: &[u8] = if dir.is_empty() { b"" } else { b"/" };
-            let Some(end) = put(buf, 0, dir)
-                .and_then(|n| put(buf, n, slash))
-                .and_then(|n| put(buf, n, self.file))
-                .and_then(|n| put(buf, n, b"\0"))
-            else {
+            if dir.len() + slash.len() + self.file.len() + 1 > CANDIDATE_MAX {
                 continue;
-            };
-            return CStr::from_bytes_with_nul(buf.get(..end)?).ok();
+            }
+            buf.clear();
+            buf.extend_from_slice(dir);
+            buf.extend_from_slice(slash);
+            buf.extend_from_slice(self.file);
+            buf.push(0);
+            return CStr::from_bytes_with_nul(buf.as_slice()).ok();
         }
     }
 }
 
 /// The first executable `file` on `path`, written into `buf`.
-pub fn find_executable<'b>(
+pub fn find_executable<'b, const N: usize>(
     file: &[u8],
     path: &[u8],
-    buf: &'b mut [u8; CANDIDATE_MAX],
+    buf: &'b mut SmallVec<u8, N>,
 ) -> Option<&'b CStr> {
     let mut walk = Candidates::new(file, path);
-    let mut scratch = [0u8; CANDIDATE_MAX];
-    while let Some(c) = walk.next_into(&mut scratch) {
+    loop {
+        let c = walk.next_into(&mut *buf)?;
         // SAFETY: `c` is NUL-terminated.
         if unsafe { is_executable(c.as_ptr()) } {
-            let end = put(buf, 0, c.to_bytes_with_nul())?;
-            return CStr::from_bytes_with_nul(buf.get(..end)?).ok();
+            break;
         }
     }
-    None
+    CStr::from_bytes_with_nul(buf.as_slice()).ok()
 }
 
 #[cfg(test)]
@@ -115,7 +128,7 @@ mod tests {
 
     fn all(file: &[u8], path: &[u8]) -> Vec<Vec<u8>> {
         let mut c = Candidates::new(file, path);
-        let mut buf = [0u8; CANDIDATE_MAX];
+        let mut buf: PathBuf = SmallVec::new();
         let mut out = Vec::new();
         while let Some(s) = c.next_into(&mut buf) {
             out.push(s.to_bytes().to_vec());
@@ -138,7 +151,7 @@ mod tests {
 
     #[test]
     fn finds_sh_on_default_path() {
-        let mut buf = [0u8; CANDIDATE_MAX];
+        let mut buf: PathBuf = SmallVec::new();
         let found = find_executable(b"sh", DEFAULT_PATH, &mut buf).unwrap();
         assert!(found.to_bytes().ends_with(b"/sh"));
         assert!(find_executable(b"no-such-program-xyz", DEFAULT_PATH, &mut buf).is_none());

@@ -13,7 +13,7 @@
 use core::sync::atomic::{AtomicPtr, Ordering};
 use libc::{c_char, c_int, c_void, pid_t, posix_spawn_file_actions_t, posix_spawnattr_t, FILE};
 
-pub type Argv = *const *const c_char;
+use crate::sys::Argv;
 
 pub type ExecveFn = unsafe extern "C" fn(*const c_char, Argv, Argv) -> c_int;
 pub type ExecvpeFn = unsafe extern "C" fn(*const c_char, Argv, Argv) -> c_int;

@@ -13,9 +13,16 @@
 
 use crate::session::Session;
 use crate::small::SmallVec;
+use crate::sys::{errno, set_errno, NoCancel};
 use core::ffi::CStr;
-use libc::{c_char, c_int};
+use libc::c_char;
 use pyrewrite_protocol::Action;
+
+/// Stack room for the event line; a longer line moves to a mapping
+/// (`small::SmallVec`: mmap, munmap before the exec). Short passthrough
+/// lines fit; compiler lines rarely do (a compile is slow anyway). Sized for
+/// the 8 KiB signal-stack budget (docs/preload.md, "A small, fixed stack").
+const LINE_STACK: usize = 384;
 
 /// A NULL-terminated `char *const argv[]`, read without copying.
 #[derive(Clone, Copy)]
@@ -61,18 +68,21 @@ pub struct Report<'a> {
 /// Sends the event (if the session reports) and explains it (if debugging).
 #[inline(never)]
 pub fn send(s: &Session, r: &Report) {
-    if !s.reporting() && !s.debug {
+    if !s.reporting() && !s.debug() {
         return;
     }
     let saved = errno();
+    // No cancellation while a descriptor or a mapping is ours (sys::NoCancel).
+    let no_cancel = NoCancel::new();
     if s.reporting() {
-        let mut line: SmallVec<u8, 8192> = SmallVec::new();
+        let mut line: SmallVec<u8, LINE_STACK> = SmallVec::new();
         write_line(&mut line, r, &Process::current());
         deliver(s, line.as_slice());
     }
-    if s.debug {
+    if s.debug() {
         debug(r);
     }
+    drop(no_cancel);
     set_errno(saved);
 }
 
@@ -101,25 +111,16 @@ impl Process<'static> {
 
 /// Appends the JSON line for `r` (newline-terminated) to `out`.
 pub fn write_line<const N: usize>(out: &mut SmallVec<u8, N>, r: &Report, p: &Process) {
-    let mut cwd_buf = [0u8; 4096];
-    let cwd: &[u8] = if p.cwd.is_empty() {
-        // SAFETY: buffer and length match.
-        let ok = unsafe { libc::getcwd(cwd_buf.as_mut_ptr().cast(), cwd_buf.len()) };
-        if ok.is_null() {
-            b""
-        } else {
-            // SAFETY: getcwd wrote a NUL-terminated string.
-            unsafe { CStr::from_ptr(cwd_buf.as_ptr().cast()) }.to_bytes()
-        }
-    } else {
-        p.cwd
-    };
     out.extend_from_slice(b"{\"pid\":");
-    push_int(out, p.pid as i64);
+    out.push_int(i64::from(p.pid));
     out.extend_from_slice(b",\"ppid\":");
-    push_int(out, p.ppid as i64);
+    out.push_int(i64::from(p.ppid));
     out.extend_from_slice(b",\"cwd\":");
-    string(out, cwd);
+    if p.cwd.is_empty() {
+        push_current_dir(out);
+    } else {
+        string(out, p.cwd);
+    }
     out.extend_from_slice(b",\"function\":");
     string(out, r.function.as_bytes());
     out.extend_from_slice(b",\"path\":");
@@ -142,7 +143,7 @@ pub fn write_line<const N: usize>(out: &mut SmallVec<u8, N>, r: &Report, p: &Pro
         string(out, reason);
     }
     out.extend_from_slice(b",\"time\":");
-    push_int(out, p.time_us / 1_000_000);
+    out.push_int(p.time_us / 1_000_000);
     out.push(b'.');
     let frac = p.time_us % 1_000_000;
     let mut digits = [b'0'; 6];
@@ -155,26 +156,40 @@ pub fn write_line<const N: usize>(out: &mut SmallVec<u8, N>, r: &Report, p: &Pro
     out.extend_from_slice(b"}\n");
 }
 
-/// Appends `v` in decimal.
-pub fn push_int<const N: usize>(out: &mut SmallVec<u8, N>, v: i64) {
-    if v < 0 {
-        out.push(b'-');
-    }
-    // Least significant digit first; u64::MAX has 20 digits.
-    let mut digits = [0u8; 20];
-    let mut n = 0;
-    let mut u = v.unsigned_abs();
-    for d in digits.iter_mut() {
-        *d = b'0' + (u % 10) as u8;
-        u /= 10;
-        n += 1;
-        if u == 0 {
+/// The working directory as a JSON string (empty when it cannot be read).
+/// `getcwd` writes straight into the line, which needs no other buffer;
+/// only a directory name that must be escaped is copied out first.
+fn push_current_dir<const N: usize>(out: &mut SmallVec<u8, N>) {
+    out.push(b'"');
+    let mark = out.len();
+    let mut room = 256;
+    loop {
+        let spare = out.spare(room);
+        // SAFETY: a writable buffer of `spare.len()` bytes.
+        let ok = unsafe { libc::getcwd(spare.as_mut_ptr().cast(), spare.len()) };
+        if !ok.is_null() {
+            // SAFETY: getcwd wrote a NUL-terminated string there.
+            let n = unsafe { CStr::from_ptr(ok) }.to_bytes().len();
+            // SAFETY: those `n` bytes were written.
+            unsafe { out.add_len(n) };
             break;
         }
+        if errno() != libc::ERANGE || room >= 1 << 16 {
+            break;
+        }
+        room *= 4;
     }
-    for &d in digits.iter().take(n).rev() {
-        out.push(d);
+    let raw = out.as_slice().get(mark..).unwrap_or(b"");
+    let plain = core::str::from_utf8(raw)
+        .is_ok_and(|t| !t.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\'));
+    if plain {
+        out.push(b'"');
+        return;
     }
+    let mut copy: SmallVec<u8, 1> = SmallVec::new();
+    copy.extend_from_slice(raw);
+    out.truncate(mark - 1);
+    string(out, copy.as_slice());
 }
 
 fn array<const N: usize>(out: &mut SmallVec<u8, N>, argv: CArgv) {
@@ -229,15 +244,15 @@ fn hex(n: u8) -> u8 {
 }
 
 fn deliver(s: &Session, line: &[u8]) {
-    if let Some(sock) = s.socket {
+    if let Some(sock) = s.socket() {
         crate::transport::send_socket(sock, line);
-    } else if let Some(file) = s.events {
+    } else if let Some(file) = s.events() {
         crate::transport::append_file(file, line);
     }
 }
 
 fn debug(r: &Report) {
-    let mut msg: SmallVec<u8, 1024> = SmallVec::new();
+    let mut msg: SmallVec<u8, 256> = SmallVec::new();
     msg.extend_from_slice(b"pyrewrite: ");
     msg.extend_from_slice(r.function.as_bytes());
     msg.push(b' ');
@@ -254,22 +269,7 @@ fn debug(r: &Report) {
         msg.push(b')');
     }
     msg.push(b'\n');
-    write_all(2, msg.as_slice());
-}
-
-/// Writes everything to `fd`, retrying short writes; errors end it silently.
-pub fn write_all(fd: c_int, data: &[u8]) {
-    let _ = crate::file::write_all(fd, data);
-}
-
-pub fn errno() -> c_int {
-    // SAFETY: errno is thread-local.
-    unsafe { *libc::__errno_location() }
-}
-
-pub fn set_errno(v: c_int) {
-    // SAFETY: errno is thread-local.
-    unsafe { *libc::__errno_location() = v }
+    let _ = crate::sys::write_all(2, msg.as_slice());
 }
 
 #[cfg(test)]
@@ -337,6 +337,49 @@ mod tests {
             time: 1_700_000_000.000123,
         };
         assert_eq!(e, expected);
+    }
+
+    #[test]
+    fn the_working_directory_is_read_into_the_line_escaped_and_at_any_depth() {
+        // A deep directory (beyond the first 256 bytes getcwd is offered,
+        // and beyond the line's stack part) whose name needs escaping. The
+        // only test here that reads the working directory.
+        let base = std::env::temp_dir().join(format!("pyrewrite-cwd-{}", std::process::id()));
+        let mut dir = base.join("quote\"back\\slash\ttab");
+        for i in 0..12 {
+            dir = dir.join(format!("level-{i}-{}", "d".repeat(40)));
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        let (_a, argv) = cstrings(&[b"true"]);
+        let r = Report {
+            function: "execve",
+            path: b"/bin/true",
+            argv: CArgv(argv.as_ptr()),
+            action: Action::Passthrough,
+            new_argv: None,
+            tool: None,
+            reason: None,
+        };
+        let p = Process {
+            pid: 1,
+            ppid: 0,
+            cwd: b"",
+            time_us: 5,
+        };
+        let before = std::env::current_dir().unwrap();
+        std::env::set_current_dir(&dir).unwrap();
+        let mut out: SmallVec<u8, LINE_STACK> = SmallVec::new();
+        write_line(&mut out, &r, &p);
+        let mut plain: SmallVec<u8, LINE_STACK> = SmallVec::new();
+        std::env::set_current_dir(&base).unwrap();
+        write_line(&mut plain, &r, &p);
+        std::env::set_current_dir(before).unwrap();
+        let e = Event::from_json_line(std::str::from_utf8(out.as_slice()).unwrap()).unwrap();
+        assert!(dir.to_str().unwrap().len() > 512);
+        assert_eq!(e.cwd, dir.to_str().unwrap());
+        let e = Event::from_json_line(std::str::from_utf8(plain.as_slice()).unwrap()).unwrap();
+        assert_eq!(e.cwd, base.to_str().unwrap());
+        std::fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]

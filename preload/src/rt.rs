@@ -70,13 +70,13 @@ fn panic(info: &PanicInfo) -> ! {
         line.extend_from_slice(b" at ");
         line.extend_from_slice(at.file().as_bytes());
         line.push(b':');
-        crate::report::push_int(&mut line, i64::from(at.line()));
+        line.push_int(i64::from(at.line()));
     }
     line.extend_from_slice(
         b"; aborting this process. Please report it with the command \
           (PYREWRITE_DEBUG=1 shows it).\n",
     );
-    crate::report::write_all(2, line.as_slice());
+    let _ = crate::sys::write_all(2, line.as_slice());
     // SAFETY: abort never returns.
     unsafe { libc::abort() }
 }

@@ -3,41 +3,43 @@
 //!
 //! Captured state is plain pointers into the process environment (the initial
 //! environment strings live as long as the process; strings set later with
-//! `setenv` are never freed by glibc), written once by the constructor before
-//! any thread can exec. The exec path only reads it: no lock, no allocation.
+//! `setenv` are never freed by glibc), written once and only read after: no
+//! lock, no allocation.
+//!
+//! A hook can run before the constructor (another library's constructor
+//! exec'ing, maybe from two threads at once): then it captures the session
+//! itself. Every field is an atomic and a capture is a pure function of
+//! `environ`, so two captures at once store the same values without a data
+//! race; each caller that did not see `CAPTURED` stores its own capture
+//! before it reads, so it never reads a half-stored session. No lock, no
+//! waiting (a waiting signal handler could deadlock the thread it
+//! interrupted). Before, a plain struct was written by whoever came first
+//! and read by everyone: two early hooks on two threads raced.
 
 use alloc::{format, string::String};
-use core::cell::UnsafeCell;
 use core::ffi::CStr;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering};
+use libc::c_char;
 use pyrewrite_protocol::{env, preload};
 use pyrewrite_rules::{profile, Target};
-
-use libc::c_char;
 
 /// How many `PYREWRITE_*` entries we can restore (one per session variable).
 const MAX_ENTRIES: usize = 8;
 
+/// The session as one capture finds it (plain values, built on the stack).
 #[derive(Clone, Copy)]
-pub struct Session {
-    /// `PYREWRITE_SOCKET` value.
-    pub socket: Option<&'static CStr>,
-    /// `PYREWRITE_EVENTS` value.
-    pub events: Option<&'static CStr>,
-    /// `PYREWRITE_TARGET` value.
-    pub target: Option<&'static CStr>,
-    /// `PYREWRITE_MODE=trace`: report only.
-    pub trace: bool,
-    /// `PYREWRITE_DEBUG` set: explain on stderr.
-    pub debug: bool,
-    /// Path of this library as it should appear in `LD_PRELOAD`.
-    pub preload: Option<&'static [u8]>,
-    /// Whole `NAME=value` entries of the session variables, for restoring.
+struct Captured {
+    socket: Option<&'static CStr>,
+    events: Option<&'static CStr>,
+    target: Option<&'static CStr>,
+    trace: bool,
+    debug: bool,
+    preload: Option<&'static [u8]>,
     entries: [Option<&'static CStr>; MAX_ENTRIES],
 }
 
-impl Session {
-    const EMPTY: Session = Session {
+impl Captured {
+    const EMPTY: Captured = Captured {
         socket: None,
         events: None,
         target: None,
@@ -46,20 +48,118 @@ impl Session {
         preload: None,
         entries: [None; MAX_ENTRIES],
     };
+}
+
+const TRACE: u8 = 1;
+const DEBUG: u8 = 2;
+
+/// The session of this process. Every field is an atomic, so that two
+/// captures storing (the same values) at once, or a capture and a reader,
+/// never race; reads are plain loads on x86-64 and aarch64.
+pub struct Session {
+    /// `PYREWRITE_SOCKET` value (NULL: none).
+    socket: AtomicPtr<c_char>,
+    /// `PYREWRITE_EVENTS` value.
+    events: AtomicPtr<c_char>,
+    /// `PYREWRITE_TARGET` value.
+    target: AtomicPtr<c_char>,
+    /// [`TRACE`] (`PYREWRITE_MODE=trace`), [`DEBUG`] (`PYREWRITE_DEBUG` set).
+    flags: AtomicU8,
+    /// Path of this library as it should appear in `LD_PRELOAD`.
+    preload: AtomicPtr<u8>,
+    preload_len: AtomicUsize,
+    /// Whole `NAME=value` entries of the session variables, for restoring.
+    entries: [AtomicPtr<c_char>; MAX_ENTRIES],
+}
+
+fn cstr(p: *mut c_char) -> Option<&'static CStr> {
+    // SAFETY: only pointers to environment strings are stored (they live for ever).
+    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) })
+}
+
+fn ptr(c: Option<&'static CStr>) -> *mut c_char {
+    c.map_or(core::ptr::null_mut(), |c| c.as_ptr().cast_mut())
+}
+
+impl Session {
+    const fn new() -> Session {
+        Session {
+            socket: AtomicPtr::new(core::ptr::null_mut()),
+            events: AtomicPtr::new(core::ptr::null_mut()),
+            target: AtomicPtr::new(core::ptr::null_mut()),
+            flags: AtomicU8::new(0),
+            preload: AtomicPtr::new(core::ptr::null_mut()),
+            preload_len: AtomicUsize::new(0),
+            entries: [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_ENTRIES],
+        }
+    }
+
+    fn store(&self, c: &Captured) {
+        let r = Ordering::Relaxed;
+        self.socket.store(ptr(c.socket), r);
+        self.events.store(ptr(c.events), r);
+        self.target.store(ptr(c.target), r);
+        let flags = if c.trace { TRACE } else { 0 } | if c.debug { DEBUG } else { 0 };
+        self.flags.store(flags, r);
+        let (p, n) = c.preload.map_or((core::ptr::null_mut(), 0), |p| {
+            (p.as_ptr().cast_mut(), p.len())
+        });
+        self.preload_len.store(n, r);
+        self.preload.store(p, r);
+        for (slot, e) in self.entries.iter().zip(c.entries) {
+            slot.store(ptr(e), r);
+        }
+    }
 
     /// A session with `preload` and the given `NAME=value` entries (unit tests).
     #[cfg(test)]
     pub fn for_test(preload: &'static [u8], entries: &[&'static CStr]) -> Session {
-        let mut s = Session::EMPTY;
-        s.preload = Some(preload);
-        for (slot, e) in s.entries.iter_mut().zip(entries) {
+        let mut c = Captured::EMPTY;
+        c.preload = Some(preload);
+        for (slot, e) in c.entries.iter_mut().zip(entries) {
             *slot = Some(e);
         }
+        let s = Session::new();
+        s.store(&c);
         s
     }
 
+    /// `PYREWRITE_SOCKET` value.
+    pub fn socket(&self) -> Option<&'static CStr> {
+        cstr(self.socket.load(Ordering::Relaxed))
+    }
+
+    /// `PYREWRITE_EVENTS` value.
+    pub fn events(&self) -> Option<&'static CStr> {
+        cstr(self.events.load(Ordering::Relaxed))
+    }
+
+    /// `PYREWRITE_TARGET` value.
+    pub fn target(&self) -> Option<&'static CStr> {
+        cstr(self.target.load(Ordering::Relaxed))
+    }
+
+    /// `PYREWRITE_MODE=trace`: report only.
+    pub fn trace(&self) -> bool {
+        self.flags.load(Ordering::Relaxed) & TRACE != 0
+    }
+
+    /// `PYREWRITE_DEBUG` set: explain on stderr.
+    pub fn debug(&self) -> bool {
+        self.flags.load(Ordering::Relaxed) & DEBUG != 0
+    }
+
+    /// Path of this library as it should appear in `LD_PRELOAD`.
+    pub fn preload(&self) -> Option<&'static [u8]> {
+        let p = self.preload.load(Ordering::Relaxed);
+        let n = self.preload_len.load(Ordering::Relaxed);
+        // SAFETY: a pointer and length stored together from one environment
+        // string or the loader's name of this library (both live for ever).
+        (!p.is_null()).then(|| unsafe { core::slice::from_raw_parts(p.cast_const(), n) })
+    }
+
     pub fn reporting(&self) -> bool {
-        self.socket.is_some() || self.events.is_some()
+        self.socket().is_some() || self.events().is_some()
     }
 
     /// Whether an `LD_PRELOAD` entry is a pyrewrite library: named
@@ -67,49 +167,47 @@ impl Session {
     /// path we restore (a renamed copy). The protocol's rule, shared with
     /// the driver.
     pub fn is_ours(&self, entry: &[u8]) -> bool {
-        preload::is_pyrewrite_library(entry, self.preload)
+        preload::is_pyrewrite_library(entry, self.preload())
     }
 
     /// Whether an `LD_PRELOAD` entry is exactly the library this session
     /// preloads.
     pub fn is_own(&self, entry: &[u8]) -> bool {
-        self.preload == Some(entry)
+        self.preload() == Some(entry)
     }
 
     /// Session variable entries (`NAME=value`) to restore into a new envp.
     pub fn entries(&self) -> impl Iterator<Item = &'static CStr> + '_ {
-        self.entries.iter().flatten().copied()
+        self.entries
+            .iter()
+            .filter_map(|e| cstr(e.load(Ordering::Relaxed)))
     }
 }
 
-struct Global(UnsafeCell<Session>);
-// SAFETY: written only by `capture` (constructor, single-threaded), read after.
-unsafe impl Sync for Global {}
-
-static SESSION: Global = Global(UnsafeCell::new(Session::EMPTY));
+static SESSION: Session = Session::new();
+/// Set (Release) once a capture has been stored whole.
 static CAPTURED: AtomicBool = AtomicBool::new(false);
 
-unsafe extern "C" {
-    static environ: *const *const c_char;
-}
-
-/// The session of this process (captures it if the constructor has not run yet).
+/// The session of this process, captured on first use: by the constructor,
+/// or by a hook that runs before it (see the module doc).
 pub fn get() -> &'static Session {
     if !CAPTURED.load(Ordering::Acquire) {
-        capture();
+        // Our own capture, stored before we read: what we read is whole
+        // whatever another thread stores at the same time (the same values).
+        SESSION.store(&capture());
+        CAPTURED.store(true, Ordering::Release);
     }
-    // SAFETY: see `Global`.
-    unsafe { &*SESSION.0.get() }
+    &SESSION
 }
 
 /// Reads the session variables and `LD_PRELOAD` from `environ`: one pass, no allocation.
-pub fn capture() {
-    let mut s = Session::EMPTY;
+fn capture() -> Captured {
+    let mut s = Captured::EMPTY;
     let mut ld_preload: Option<&'static [u8]> = None;
     let mut n = 0;
     // SAFETY: environ is a NULL-terminated array of C strings.
     unsafe {
-        let mut p = environ;
+        let mut p = crate::sys::environ_now();
         while !p.is_null() && !(*p).is_null() {
             let entry = CStr::from_ptr(*p);
             p = p.add(1);
@@ -152,9 +250,7 @@ pub fn capture() {
             .and_then(|v| preload::entries(v).find(|e| preload::is_pyrewrite_library(e, None)))
             .or_else(own_path);
     }
-    // SAFETY: see `Global`; this runs in the constructor before other threads exec.
-    unsafe { *SESSION.0.get() = s };
-    CAPTURED.store(true, Ordering::Release);
+    s
 }
 
 /// Path of this library from the dynamic loader (loaded by other means than LD_PRELOAD).
@@ -192,7 +288,7 @@ pub fn load_target(session: &Session) -> Result<Target, TargetError> {
         )
     };
     let lookup = profile::Env {
-        target: session.target.map(CStr::to_bytes),
+        target: session.target().map(CStr::to_bytes),
         xdg_config_home: xdg_config,
         home,
         fast_path,
@@ -208,7 +304,7 @@ pub fn load_target(session: &Session) -> Result<Target, TargetError> {
     });
     let mut target = location.load(contents).map_err(fail)?;
     target.generated_dir = pyrewrite_rules::generated_dir(xdg_cache, home, uid);
-    target.fast_cc = fast_cc(session.preload);
+    target.fast_cc = fast_cc(session.preload());
     Ok(target)
 }
 

@@ -17,11 +17,12 @@
 //! connects succeed without waiting.
 //!
 //! Only async-signal-safe calls (`socket connect send poll close open write
-//! clock_gettime`), stack buffers, and one atomic flag: this runs in vfork
+//! clock_gettime stat`), small stack buffers, and one atomic flag: this runs in vfork
 //! children and signal handlers. `MSG_NOSIGNAL`: a vanished driver cannot
 //! kill the build with SIGPIPE. The caller preserves `errno`.
 
 use crate::small::put;
+use crate::sys::errno;
 use core::ffi::CStr;
 use core::sync::atomic::{AtomicBool, Ordering};
 use libc::{c_char, c_int};
@@ -95,7 +96,7 @@ fn connect(fd: c_int, addr: &libc::sockaddr_un, deadline: i64, socket: &CStr) ->
         if unsafe { libc::connect(fd, (addr as *const libc::sockaddr_un).cast(), len) } == 0 {
             return Outcome::Delivered;
         }
-        match crate::report::errno() {
+        match errno() {
             libc::EINTR => {}
             // A full backlog: Unix sockets say so at once, without queueing
             // the caller; try again shortly.
@@ -129,7 +130,7 @@ fn send_all(fd: c_int, line: &[u8], deadline: i64, socket: &CStr) -> Outcome {
             rest = rest.get(n as usize..).unwrap_or(b"");
             continue;
         }
-        match crate::report::errno() {
+        match errno() {
             libc::EINTR => {}
             libc::EAGAIN if stalled_elsewhere(socket) => return Outcome::TimedOut,
             libc::EAGAIN => match wait_writable(fd, deadline) {
@@ -162,7 +163,7 @@ fn wait_writable(fd: c_int, deadline: i64) -> Option<bool> {
         if rc > 0 {
             return Some(p.revents & libc::POLLOUT != 0 && p.revents & libc::POLLERR == 0);
         }
-        if rc < 0 && crate::report::errno() != libc::EINTR {
+        if rc < 0 && errno() != libc::EINTR {
             return Some(false);
         }
     }
@@ -188,10 +189,15 @@ fn socket_error(fd: c_int) -> c_int {
     }
 }
 
+/// Room for `<socket>.lost`: a socket path longer than `sun_path` (108
+/// bytes) cannot be connected to, and the driver's is far shorter. Small on
+/// purpose: this is the signal-stack budget's slow path (docs/preload.md).
+const LOST_PATH_MAX: usize = 128;
+
 /// Whether another process lost an event to this driver within
 /// [`STALL_WINDOW_MS`]: `<socket>.lost` was written that recently.
 fn stalled_elsewhere(socket: &CStr) -> bool {
-    let mut buf = [0u8; crate::path::CANDIDATE_MAX];
+    let mut buf = [0u8; LOST_PATH_MAX];
     let Some(path) = lost_path(socket, &mut buf) else {
         return false;
     };
@@ -231,7 +237,7 @@ fn sleep_ms(ms: i64) {
 }
 
 /// `<socket>.lost`, NUL-terminated, in `buf`.
-fn lost_path<'b>(socket: &CStr, buf: &'b mut [u8; crate::path::CANDIDATE_MAX]) -> Option<&'b CStr> {
+fn lost_path<'b>(socket: &CStr, buf: &'b mut [u8; LOST_PATH_MAX]) -> Option<&'b CStr> {
     let end = put(buf, 0, socket.to_bytes())
         .and_then(|n| put(buf, n, LOST_SUFFIX.as_bytes()))
         .and_then(|n| put(buf, n, b"\0"))?;
@@ -240,7 +246,7 @@ fn lost_path<'b>(socket: &CStr, buf: &'b mut [u8; crate::path::CANDIDATE_MAX]) -
 
 /// One byte appended to `<socket>.lost`: the driver's count of dropped events.
 fn count_lost(socket: &CStr) {
-    let mut buf = [0u8; crate::path::CANDIDATE_MAX];
+    let mut buf = [0u8; LOST_PATH_MAX];
     if let Some(path) = lost_path(socket, &mut buf) {
         append_byte(path);
     }

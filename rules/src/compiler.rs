@@ -326,11 +326,7 @@ fn filter(
     out: &mut Output,
     notes: &mut Notes,
 ) {
-    let host_prefixes: Vec<&[u8]> = target
-        .host_python_includes
-        .iter()
-        .filter_map(|d| flags::python_prefix(d.as_bytes()))
-        .collect();
+    let host_prefixes = flags::host_python_prefixes(target);
     let mut linker = LinkerFilter::default();
     let mut python_include_done = false;
     let mut cpp_operands = 0;

@@ -358,8 +358,11 @@ impl Template {
                 kind,
                 SlotKind::Source | SlotKind::Output | SlotKind::DepFile
             );
+            // (Another slot's value may hold it: `-MF a.c.o.d` beside
+            // `-o a.c.o`, as meson and CMake name them.)
+            let is_slot = |a: &[u8]| shape.slots.iter().any(|&(_, v)| v == a);
             if (path || value.len() >= MIN_INSIDE)
-                && recorded.iter().any(|a| *a != value && contains(a, value))
+                && recorded.iter().any(|a| !is_slot(a) && contains(a, value))
             {
                 return Err("emcc's clang command holds a per-file value inside another argument");
             }
@@ -531,6 +534,34 @@ mod tests {
         assert_eq!(Template::decode(&entry, &sa.key), Some(t.clone()));
         assert_eq!(Template::decode(&entry, &sb.key[..sb.key.len() - 1]), None);
         assert_eq!(Template::decode(b"garbage", &sa.key), None);
+    }
+
+    #[test]
+    fn meson_and_cmake_names_that_hold_each_other_carry_over() {
+        let build = argv(
+            "emcc -c ../src/a.c -o CMakeFiles/x.dir/src/a.c.o -MD -MT CMakeFiles/x.dir/src/a.c.o \
+             -MF CMakeFiles/x.dir/src/a.c.o.d",
+        );
+        let s = shape(&build).unwrap();
+        let rec = argv(
+            "clang -DEMSCRIPTEN -c -MD -MT CMakeFiles/x.dir/src/a.c.o -MF CMakeFiles/x.dir/src/a.c.o.d \
+             ../src/a.c -o CMakeFiles/x.dir/src/a.c.o",
+        );
+        let t = Template::learn(&s, &build, &rec).unwrap();
+        let next = argv(
+            "emcc -c ../src/b.c -o CMakeFiles/x.dir/src/b.c.o -MD -MT CMakeFiles/x.dir/src/b.c.o \
+             -MF CMakeFiles/x.dir/src/b.c.o.d",
+        );
+        let cmd = t.command(&shape(&next).unwrap().values()).unwrap();
+        let cmd: Vec<String> = cmd
+            .iter()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        assert_eq!(
+            cmd.join(" "),
+            "clang -DEMSCRIPTEN -c -MD -MT CMakeFiles/x.dir/src/b.c.o -MF CMakeFiles/x.dir/src/b.c.o.d \
+             ../src/b.c -o CMakeFiles/x.dir/src/b.c.o"
+        );
     }
 
     #[test]

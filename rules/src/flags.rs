@@ -269,6 +269,16 @@ pub(crate) fn is_host_lib_dir(dir: &[u8], python_prefixes: &[&[u8]]) -> bool {
             .any(|w| w == b"/lib/python")
 }
 
+/// The host Python prefixes of the profile's `host_python_includes` (their
+/// library directories are the host's, never linked into a wasm module).
+pub(crate) fn host_python_prefixes(target: &crate::Target) -> alloc::vec::Vec<&[u8]> {
+    target
+        .host_python_includes
+        .iter()
+        .filter_map(|d| python_prefix(d.as_bytes()))
+        .collect()
+}
+
 /// The `<prefix>` of a Python include dir `<prefix>/include/python…`.
 pub(crate) fn python_prefix(include_dir: &[u8]) -> Option<&[u8]> {
     let mut parts = trim_slashes(include_dir).rsplitn(2, |&b| b == b'/');

@@ -25,11 +25,7 @@ pub(crate) fn decide(
 ) -> Decision {
     let files = read_response_files(argv, read_file);
     let ex = expand(argv, &files);
-    let host_prefixes: Vec<&[u8]> = target
-        .host_python_includes
-        .iter()
-        .filter_map(|d| flags::python_prefix(d.as_bytes()))
-        .collect();
+    let host_prefixes = flags::host_python_prefixes(target);
     let mut out = Output::new(argv.len());
     let mut linker = LinkerFilter::default();
     let (mut shared, mut relocatable, mut inputs) = (false, false, 0);

@@ -111,15 +111,22 @@ pub enum Decision {
 }
 
 impl Decision {
-    /// The action word, identical to `pyrewrite_protocol::Action` and
-    /// `pyrewrite explain --json`: `passthrough`, `rewrite`, `answer`, `refuse`.
-    pub fn action_name(&self) -> &'static str {
+    /// The action, as events report it (`pyrewrite_protocol::Action`).
+    pub fn action(&self) -> pyrewrite_protocol::Action {
+        use pyrewrite_protocol::Action;
         match self {
-            Decision::Passthrough => "passthrough",
-            Decision::Rewrite { .. } => "rewrite",
-            Decision::Answer { .. } => "answer",
-            Decision::Refuse { .. } => "refuse",
+            Decision::Passthrough => Action::Passthrough,
+            Decision::Rewrite { .. } => Action::Rewrite,
+            Decision::Answer { .. } => Action::Answer,
+            Decision::Refuse { .. } => Action::Refuse,
         }
+    }
+
+    /// The action word of events and `pyrewrite explain --json`
+    /// (`passthrough`, `rewrite`, `answer`, `refuse`): the protocol's one
+    /// spelling, [`pyrewrite_protocol::Action::as_str`].
+    pub fn action_name(&self) -> &'static str {
+        self.action().as_str()
     }
 
     /// The recognised tool; `None` for a passthrough.

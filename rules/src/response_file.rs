@@ -63,26 +63,34 @@ pub fn parse(text: &[u8]) -> Vec<Vec<u8>> {
 pub fn serialize(args: &[Vec<u8>]) -> Vec<u8> {
     let mut out = Vec::new();
     for arg in args {
-        let safe = !arg.is_empty()
-            && arg
-                .iter()
-                .all(|&b| b.is_ascii_alphanumeric() || b"-_=/.,:+@%^".contains(&b));
-        if safe {
-            out.extend_from_slice(arg);
-        } else {
-            out.push(b'\'');
-            for &b in arg {
-                if b == b'\'' {
-                    out.extend_from_slice(b"'\\''");
-                } else {
-                    out.push(b);
-                }
-            }
-            out.push(b'\'');
-        }
+        quote_word(arg, &mut out);
         out.push(b'\n');
     }
     out
+}
+
+/// Appends `arg` as a POSIX shell (and `shlex.split`) reads it back as one
+/// word: bare when it only has safe bytes, else `'…'` with `'` as `'\''`.
+/// The one quoting of the project: response files, `pyrewrite explain`,
+/// commands shown in the driver's messages.
+pub fn quote_word(arg: &[u8], out: &mut Vec<u8>) {
+    let safe = !arg.is_empty()
+        && arg
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"-_=/.,:+@%^".contains(&b));
+    if safe {
+        out.extend_from_slice(arg);
+        return;
+    }
+    out.push(b'\'');
+    for &b in arg {
+        if b == b'\'' {
+            out.extend_from_slice(b"'\\''");
+        } else {
+            out.push(b);
+        }
+    }
+    out.push(b'\'');
 }
 
 /// Where the rewritten copy of `original` with `contents` goes.

@@ -135,6 +135,11 @@ pub fn classify_command<'a>(
     if let Some(tool) = classify(path, argv0) {
         return Some(tool);
     }
+    // A launcher inside an Emscripten tree is Emscripten's own (as any
+    // program there is), whatever it launches.
+    if is_emscripten_path(path) || argv0.is_some_and(is_emscripten_path) {
+        return None;
+    }
     if is_launcher(path, argv0) {
         return argv1()
             .and_then(|c| classify(c, Some(c)))
@@ -343,6 +348,13 @@ mod tests {
         assert_eq!(classify(b"/usr/bin/env", None), None);
         // A directory named like the tree matters, a file name does not.
         assert_eq!(classify(b"/src/emscripten", None), None);
+        let cc = Some(b"c++".as_slice());
+        let ccache = b"/usr/share/emscripten/ccache".as_slice();
+        assert_eq!(classify_command(ccache, Some(ccache), || cc), None);
+        assert_eq!(
+            classify_command(b"/usr/bin/ccache", Some(b"ccache"), || cc),
+            Some(Tool::Cxx)
+        );
         assert_eq!(classify(b"/home/emsdkuser/gcc", None), None);
     }
 

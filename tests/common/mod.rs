@@ -474,3 +474,14 @@ pub fn which(names: &[&str]) -> Option<PathBuf> {
 /// is built from `src/demo.c` (the test writes that).
 pub const DEMO_SETUP_PY: &str = "from setuptools import setup, Extension\n\
     setup(name='demo', version='1.0', ext_modules=[Extension('demo', ['src/demo.c'])])\n";
+
+/// Cache hits (direct and preprocessed) in `ccache --print-stats` output.
+pub fn ccache_hits(stats: &str) -> usize {
+    stats
+        .lines()
+        .filter(|l| {
+            l.starts_with("direct_cache_hit\t") || l.starts_with("preprocessed_cache_hit\t")
+        })
+        .filter_map(|l| l.split('\t').nth(1)?.parse::<usize>().ok())
+        .sum()
+}

@@ -95,6 +95,7 @@ pub fn run_build(
             None => command.env_remove(name),
         };
     }
+    stop_with_the_driver(&mut command);
     let mut child = command.spawn().with_context(|| {
         format!(
             "cannot run the build command `{}` (is it installed and on PATH?)",
@@ -110,6 +111,32 @@ pub fn run_build(
     let status = child.wait();
     CHILD_PID.store(0, Ordering::SeqCst);
     status.context("waiting for the build command")
+}
+
+/// A driver that dies without passing a signal on (SIGKILL, the OOM
+/// killer, a crash) stops the build as if it had forwarded SIGTERM: the
+/// kernel sends it when the driver's main thread (the one spawning the
+/// build and waiting for it) is gone. Orphaned, the build would go on with
+/// no one to take its events and no one to retag its wheels, leaving a
+/// native-named wheel holding wasm in its `dist/` (docs/session.md).
+fn stop_with_the_driver(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: getpid before the fork; in the child only prctl and getppid,
+    // both async-signal-safe.
+    let driver = unsafe { libc::getpid() };
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM as libc::c_ulong) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The driver died between the fork and the prctl: nothing
+            // would send the signal any more.
+            if libc::getppid() != driver {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
 }
 
 /// Whether `program` names an executable file, looked up in PATH as `exec`

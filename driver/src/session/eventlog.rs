@@ -1,10 +1,11 @@
 //! The session's JSON-lines event log: written as events arrive, read back by
 //! `pyrewrite events summary`.
 
+use super::collector::{parse_line, MAX_LINE};
 use super::fsutil::{ensure_parent, temp_sibling};
 use anyhow::Context;
 use pyrewrite_protocol::Event;
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Appends one line per event to a temporary sibling of the log, renamed into
@@ -50,7 +51,9 @@ impl Drop for LogWriter {
 }
 
 /// Every event of a JSON-lines log. Blank lines are allowed; anything else
-/// that is not an event is an error naming `file:line`.
+/// that is not an event is an error naming `file:line`: a line that is not
+/// UTF-8, not JSON or cut short, and a line longer than the socket takes
+/// ([`MAX_LINE`]), which is refused after reading at most that many bytes.
 pub fn read_log(path: &Path) -> anyhow::Result<Vec<Event>> {
     let file = std::fs::File::open(path).with_context(|| {
         format!(
@@ -58,15 +61,35 @@ pub fn read_log(path: &Path) -> anyhow::Result<Vec<Event>> {
             path.display()
         )
     })?;
+    let mut reader = std::io::BufReader::new(file);
     let mut events = Vec::new();
-    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.with_context(|| format!("{}:{}: cannot read", path.display(), i + 1))?;
-        if line.trim().is_empty() {
-            continue;
+    let mut line = Vec::new();
+    for n in 1.. {
+        line.clear();
+        let limit = MAX_LINE as u64 + 1;
+        let read = (&mut reader)
+            .take(limit)
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("{}:{n}: cannot read", path.display()))?;
+        if read == 0 {
+            break;
         }
-        let event = Event::from_json_line(&line)
-            .with_context(|| format!("{}:{}: not a pyrewrite event", path.display(), i + 1))?;
-        events.push(event);
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        if text.len() > MAX_LINE {
+            anyhow::bail!(
+                "{}:{n}: not a pyrewrite event: the line is longer than {} MiB",
+                path.display(),
+                MAX_LINE >> 20
+            );
+        }
+        match parse_line(text) {
+            Ok(Some(event)) => events.push(event),
+            Ok(None) => {}
+            Err(e) => {
+                return Err(anyhow::Error::new(e))
+                    .with_context(|| format!("{}:{n}: not a pyrewrite event", path.display()))
+            }
+        }
     }
     Ok(events)
 }
@@ -107,5 +130,40 @@ mod tests {
         std::fs::write(&path, format!("{good}\n{{\"pid\": oops}}\n")).unwrap();
         let err = format!("{:#}", read_log(&path).unwrap_err());
         assert!(err.contains("events.jsonl:3"), "{err}");
+    }
+
+    #[test]
+    fn invalid_utf8_and_over_long_lines_are_named_not_fatal() {
+        let dir = PrivateDir::new("pyrewrite-test-").unwrap();
+        let path = dir.path().join("events.jsonl");
+        let good = ev(1).to_json_line();
+        let mut bad = good.clone().into_bytes();
+        bad.splice(10..10, [0xff, 0xfe]);
+        std::fs::write(&path, [good.as_bytes(), &bad].concat()).unwrap();
+        let err = format!("{:#}", read_log(&path).unwrap_err());
+        assert!(
+            err.contains("events.jsonl:2: not a pyrewrite event"),
+            "{err}"
+        );
+
+        // A good line, then one of MAX_LINE + 2 bytes: refused by its length, after
+        // reading no more than MAX_LINE + 1 of it.
+        let mut long = good.clone().into_bytes();
+        long.extend(std::iter::repeat_n(b'x', MAX_LINE + 2));
+        long.push(b'\n');
+        std::fs::write(&path, long).unwrap();
+        let err = format!("{:#}", read_log(&path).unwrap_err());
+        assert!(
+            err.contains("events.jsonl:2: not a pyrewrite event: the line is longer than 16 MiB"),
+            "{err}"
+        );
+
+        // Exactly at the limit is read (and judged as JSON: here, not).
+        let mut at = vec![b' '; MAX_LINE - good.len() + 1];
+        at.splice(0..0, good.trim_end().bytes());
+        at.push(b'\n');
+        assert_eq!(at.len(), MAX_LINE + 1);
+        std::fs::write(&path, [&at[..], good.as_bytes()].concat()).unwrap();
+        assert_eq!(read_log(&path).unwrap().len(), 2);
     }
 }

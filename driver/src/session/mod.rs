@@ -28,7 +28,7 @@ mod wheel_adapter;
 pub use fsutil::PrivateDir;
 
 use anyhow::Context;
-use collector::{Collector, Incoming};
+use collector::Collector;
 use compdb::Commands;
 use pyrewrite_protocol::env;
 use std::ffi::{OsStr, OsString};
@@ -421,15 +421,18 @@ struct Consumed {
     summary: model::Summary,
     attempts: completeness::Attempts,
     entries: Vec<compdb::Entry>,
-    log: eventlog::LogWriter,
+    /// `None` once a write failed (its temporary file is removed then).
+    log: Option<eventlog::LogWriter>,
     log_error: Option<anyhow::Error>,
+    /// Events meant for the log (those it holds, or would have held).
+    log_events: u64,
 }
 
 /// The one consumer: the only owner of the model, the log and the progress
 /// display, so none of them needs a lock.
 fn consume(
-    rx: crossbeam_channel::Receiver<Incoming>,
-    mut log: eventlog::LogWriter,
+    rx: crossbeam_channel::Receiver<Box<pyrewrite_protocol::Event>>,
+    log: eventlog::LogWriter,
     commands: Commands,
     record_all: bool,
     mut progress: progress::Progress,
@@ -438,27 +441,21 @@ fn consume(
     let mut attempts = completeness::Attempts::default();
     let mut entries = Vec::new();
     let mut log_error = None;
-    for item in rx {
-        let event = match item {
-            Incoming::Event(e) => e,
-            Incoming::Malformed(line) => {
-                summary.malformed += 1;
-                if summary.malformed == 1 {
-                    // At most a screenful: a cut event can hold a huge argv.
-                    let shown: String = line.chars().take(300).collect();
-                    let more = if shown.len() < line.len() { " ..." } else { "" };
-                    eprintln!("pyrewrite: warning: skipped a malformed event line: {shown}{more}");
-                }
-                continue;
-            }
-        };
+    let mut log = Some(log);
+    let mut log_events = 0;
+    for event in rx {
         let step = summary.observe(&event);
         progress.on_step(&summary, event.tool.as_deref(), &step);
         entries.extend(compdb::entries_for(&event, commands));
         attempts.observe(&event);
-        if (record_all || event.tool.is_some()) && log_error.is_none() {
-            if let Err(e) = log.append(&event) {
+        if record_all || event.tool.is_some() {
+            log_events += 1;
+            if let Some(Err(e)) = log.as_mut().map(|l| l.append(&event)) {
+                // A full disk: stop writing and give the space back at once
+                // (the log may share the build's file system); the build
+                // and the counts go on.
                 log_error = Some(e);
+                log = None;
             }
         }
     }
@@ -469,6 +466,7 @@ fn consume(
         entries,
         log,
         log_error,
+        log_events,
     }
 }
 
@@ -513,11 +511,17 @@ fn run_session(
         .spawn(move || consume(rx, log, commands, record_all, progress))?;
 
     let status = child::run_build(cmd, &session_env(mode, &preload, collector.socket()));
-    collector.drain_and_stop();
-    let consumed = consumer
+    let rejected = collector.drain_and_stop();
+    let mut consumed = consumer
         .join()
         .map_err(|_| anyhow::anyhow!("the event consumer thread panicked"))?;
     report_lost_events(&socket);
+    // Bad input on the socket: warnings even with --quiet (in the summary
+    // otherwise), like lost events.
+    if args.quiet && rejected.any() {
+        eprint!("{}", rejected.render());
+    }
+    consumed.summary.rejected = rejected;
     let fast_path = fast_path::FastPathReport::read(&socket);
     drop(private);
     child::restore_default_signals();
@@ -525,20 +529,24 @@ fn run_session(
 
     let mut exit_code = child::exit_code_of(status);
     let mut output_failed = false;
-    let log_written = match consumed.log_error {
-        Some(e) => {
-            eprintln!("pyrewrite: error: {e:#}");
+    let finished = match (consumed.log_error, consumed.log) {
+        (Some(e), _) => Err(e),
+        (None, Some(log)) => log.finish(),
+        (None, None) => Err(anyhow::anyhow!("the event log was not written")),
+    };
+    let log_written = match finished {
+        Ok(()) => true,
+        Err(e) => {
+            // Always said, even with --quiet: the session's record is gone.
+            eprintln!(
+                "pyrewrite: error: {e:#}; its {} events were not logged (the summary counts \
+                 them; {} was not written)",
+                consumed.log_events,
+                args.events.display()
+            );
             output_failed = true;
             false
         }
-        None => match consumed.log.finish() {
-            Ok(()) => true,
-            Err(e) => {
-                eprintln!("pyrewrite: error: {e:#}");
-                output_failed = true;
-                false
-            }
-        },
     };
     if let Err(e) = compdb::write_atomic(&args.compdb, &consumed.entries) {
         eprintln!("pyrewrite: error: {e:#}");

@@ -31,8 +31,9 @@ pub struct Summary {
     pub current_source: Option<String>,
     /// `(program, reason)` of refused execs, in arrival order.
     pub refusals: Vec<(String, String)>,
-    /// Lines that were not valid events (a broken client), never silently dropped.
-    pub malformed: u64,
+    /// Input on the event socket that was not an event (a broken or hostile
+    /// client), never silently dropped: reported as warnings.
+    pub rejected: super::collector::Rejected,
     pub wheels: Vec<WheelLine>,
     /// `run`'s verify verdict on the wheels, one line (none when no wasm
     /// wheel was written).
@@ -126,13 +127,7 @@ impl Summary {
                 self.refusals.len() - REFUSALS_LISTED
             );
         }
-        if self.malformed > 0 {
-            let _ = writeln!(
-                s,
-                "pyrewrite: warning: {} malformed event lines were received and skipped",
-                self.malformed
-            );
-        }
+        s += &self.rejected.render();
         for w in &self.wheels {
             let _ = writeln!(s, "pyrewrite: wheel {} ({})", w.path, w.tag);
         }
@@ -206,17 +201,17 @@ mod tests {
 
     #[test]
     fn malformed_lines_and_wheels_are_reported() {
-        let mut m = Summary {
-            malformed: 2,
-            ..Default::default()
-        };
+        let mut m = Summary::default();
+        m.rejected.malformed = 2;
+        m.rejected.first_malformed = Some("not json".into());
         m.wheels.push(WheelLine {
             path: "dist/x-1-cp311-cp311-emscripten_3_1_32_wasm32.whl".into(),
             tag: "cp311-cp311-emscripten_3_1_32_wasm32".into(),
         });
         m.verify = Some("clean: 1 extension(s) in 1 wheel(s) against Pyodide 0.23.4".into());
         let text = m.render();
-        assert!(text.contains("2 malformed event lines"));
+        assert!(text.contains("2 malformed event line(s)"), "{text}");
+        assert!(text.contains("the first: not json"), "{text}");
         assert!(text.contains("wheel dist/x-1-cp311"));
         assert!(text.ends_with(
             "pyrewrite: verify: clean: 1 extension(s) in 1 wheel(s) against Pyodide 0.23.4\n"

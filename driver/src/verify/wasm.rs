@@ -4,9 +4,7 @@
 use anyhow::{bail, Context, Result};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use wasmparser::{
-    Dylink0Subsection, ExternalKind, KnownCustom, Parser, Payload, SymbolFlags, TypeRef, ValType,
-};
+use wasmparser::{ExternalKind, KnownCustom, Parser, Payload, TypeRef, ValType};
 
 /// A function type in wasm value types, e.g. `(i32, i64) -> i32`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,21 +143,10 @@ pub fn read_module(bytes: &[u8]) -> Result<ModuleInfo> {
             Payload::CustomSection(reader) => match reader.as_known() {
                 KnownCustom::Dylink0(sub) => {
                     info.has_dylink = true;
-                    for s in sub {
-                        match s? {
-                            Dylink0Subsection::ImportInfo(list) => {
-                                for i in list {
-                                    if i.flags.contains(SymbolFlags::BINDING_WEAK) {
-                                        info.weak_imports.insert(i.field.to_string());
-                                    }
-                                }
-                            }
-                            Dylink0Subsection::Needed(list) => {
-                                info.needed.extend(list.iter().map(|s| s.to_string()))
-                            }
-                            _ => {}
-                        }
-                    }
+                    // The one reader of dylink.0, shared with retag's check.
+                    let d = crate::wheel::wasm::read_dylink0(sub)?;
+                    info.weak_imports.extend(d.weak_imports);
+                    info.needed.extend(d.needed);
                 }
                 KnownCustom::Producers(fields) => {
                     for field in fields {

@@ -19,6 +19,8 @@ mod write;
 #[cfg(test)]
 pub(crate) mod fixtures;
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 mod tests;
 
 use anyhow::{bail, Context, Result};

@@ -388,17 +388,13 @@ fn resolve(cwd: &str, path: &str) -> PathBuf {
 /// single-quoted; very long commands shortened in the middle.
 pub fn shell_words(argv: &[String]) -> String {
     const MAX: usize = 600;
+    // The one quoting (`pyrewrite_rules::response_file::quote_word`).
     let quoted: Vec<String> = argv
         .iter()
         .map(|a| {
-            if !a.is_empty()
-                && a.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_./=,:+@%".contains(c))
-            {
-                a.clone()
-            } else {
-                format!("'{}'", a.replace('\'', "'\\''"))
-            }
+            let mut out = Vec::new();
+            pyrewrite_rules::response_file::quote_word(a.as_bytes(), &mut out);
+            String::from_utf8_lossy(&out).into_owned()
         })
         .collect();
     let line = quoted.join(" ");

@@ -3,10 +3,52 @@
 //! as the very first section ("need the dylink section to be first").
 //!
 //! This only decides "side module or not" for retagging. `pyrewrite verify`
-//! has its own reader of the whole module (driver/src/verify/wasm.rs:
-//! imports, exports, `dylink.0` needed and weak entries).
+//! reads the whole module (driver/src/verify/wasm.rs: imports, exports),
+//! and both read the `dylink.0` section with [`read_dylink0`], the one
+//! reader of it.
 
-use wasmparser::{Dylink0Subsection, KnownCustom, Parser, Payload};
+use std::collections::BTreeSet;
+use wasmparser::{
+    BinaryReaderError, Dylink0SectionReader, Dylink0Subsection, KnownCustom, Parser, Payload,
+    SymbolFlags,
+};
+
+/// What a `dylink.0` section says, as far as retag and verify need it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Dylink0 {
+    pub memory_size: u32,
+    pub table_size: u32,
+    /// Shared libraries the module asks the loader to load first.
+    pub needed: Vec<String>,
+    /// Names the section marks weak (`import-info` with `BINDING_WEAK`). By
+    /// name only, as Pyodide's loader does (`getDylinkMetadata` collects
+    /// field names; GOT entries of any module with such a name are optional).
+    pub weak_imports: BTreeSet<String>,
+}
+
+/// Reads a `dylink.0` section: the one reader of it (retag's side-module
+/// check and verify's module reader).
+pub fn read_dylink0(reader: Dylink0SectionReader<'_>) -> Result<Dylink0, BinaryReaderError> {
+    let mut d = Dylink0::default();
+    for sub in reader {
+        match sub? {
+            Dylink0Subsection::MemInfo(m) => {
+                d.memory_size = m.memory_size;
+                d.table_size = m.table_size;
+            }
+            Dylink0Subsection::Needed(n) => d.needed.extend(n.iter().map(|s| s.to_string())),
+            Dylink0Subsection::ImportInfo(list) => {
+                for i in list {
+                    if i.flags.contains(SymbolFlags::BINDING_WEAK) {
+                        d.weak_imports.insert(i.field.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(d)
+}
 
 /// What a `.so` member turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,27 +132,20 @@ pub fn inspect(bytes: &[u8]) -> Verdict {
 }
 
 fn side_module_from_dylink0(c: &wasmparser::CustomSectionReader<'_>) -> Verdict {
-    let mut module = SideModule::default();
-    if let KnownCustom::Dylink0(reader) = c.as_known() {
-        for sub in reader {
-            match sub {
-                Ok(Dylink0Subsection::MemInfo(m)) => {
-                    module.memory_size = m.memory_size;
-                    module.table_size = m.table_size;
-                }
-                Ok(Dylink0Subsection::Needed(n)) => {
-                    module.needed.extend(n.iter().map(|s| s.to_string()))
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    return Verdict::BrokenWasm {
-                        error: format!("dylink.0 section: {e}"),
-                    }
-                }
-            }
-        }
+    let KnownCustom::Dylink0(reader) = c.as_known() else {
+        return Verdict::SideModule(SideModule::default());
+    };
+    match read_dylink0(reader) {
+        Ok(d) => Verdict::SideModule(SideModule {
+            legacy_dylink: false,
+            memory_size: d.memory_size,
+            table_size: d.table_size,
+            needed: d.needed,
+        }),
+        Err(e) => Verdict::BrokenWasm {
+            error: format!("dylink.0 section: {e}"),
+        },
     }
-    Verdict::SideModule(module)
 }
 
 fn section_name(p: &Payload<'_>) -> String {
@@ -207,6 +242,35 @@ mod tests {
             panic!("{v:?}")
         };
         assert_eq!(m.needed, ["libz.so"]);
+    }
+
+    #[test]
+    fn retag_and_verify_read_dylink0_with_one_reader() {
+        // mem-info (1): memory 16, align 2, table 3, align 0; needed (2):
+        // "libz.so"; import-info (4): env.weak_fn weak, env.strong_fn not.
+        let mut payload = vec![1, 4, 16, 2, 3, 0, 2, 9, 1, 7];
+        payload.extend_from_slice(b"libz.so");
+        let mut info = vec![2];
+        for (field, flags) in [("weak_fn", 1u8), ("strong_fn", 0)] {
+            info.push(3);
+            info.extend_from_slice(b"env");
+            info.push(field.len() as u8);
+            info.extend_from_slice(field.as_bytes());
+            info.push(flags);
+        }
+        payload.push(4);
+        payload.push(info.len() as u8);
+        payload.extend_from_slice(&info);
+        let bytes = module(&custom("dylink.0", &payload));
+        let Verdict::SideModule(m) = inspect(&bytes) else {
+            panic!("not a side module")
+        };
+        assert_eq!((m.memory_size, m.table_size), (16, 3));
+        assert_eq!(m.needed, ["libz.so"]);
+        let v = crate::verify::wasm::read_module(&bytes).unwrap();
+        assert!(v.has_dylink);
+        assert_eq!(v.needed, ["libz.so"]);
+        assert_eq!(v.weak_imports.into_iter().collect::<Vec<_>>(), ["weak_fn"]);
     }
 
     #[test]
