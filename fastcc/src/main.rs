@@ -193,7 +193,7 @@ fn learn(
     let outcome = match commands.as_slice() {
         [one] => {
             let build: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-            let spelled = driver_spelled(one);
+            let spelled = fast_path::driver_spelled(one);
             let recorded: Vec<&[u8]> = spelled.iter().map(Vec::as_slice).collect();
             Template::learn(shape, &build, &recorded)
                 .map_err(|why| Unproven::ForGood(why.to_string()))
@@ -239,43 +239,6 @@ fn prove(shape: &fast_path::Shape<'_>, t: &Template, launcher: &[Vec<u8>]) -> Re
     }
 }
 
-/// emcc's clang command with `-Xclang -iwithsysroot<dir>` (how emcc adds its
-/// sysroot's `include/SDL` and `include/compat`) spelled as the driver option
-/// `-isystem<sysroot><dir>`, the same system include directory in the same
-/// place of the search order. Compiler caches read driver options only:
-/// sccache refuses any command with an `-Xclang` it does not know ("Can't
-/// handle UnknownFlag arguments with -Xclang": not cached, not distributed).
-/// (`-iwithsysroot<dir>` without `-Xclang` is cached, but a distributed
-/// compile of the preprocessed file warns that it is unused, an error under
-/// `-Werror`.) The template is proven byte-identical to emcc's object as
-/// spelled here, like any other; without a `--sysroot=` nothing changes.
-fn driver_spelled(recorded: &[Vec<u8>]) -> Vec<Vec<u8>> {
-    let sysroot = recorded
-        .iter()
-        .rev()
-        .find_map(|a| a.strip_prefix(b"--sysroot=".as_slice()));
-    let mut out = Vec::with_capacity(recorded.len());
-    let mut i = 0;
-    while let Some(a) = recorded.get(i) {
-        let dir = recorded
-            .get(i + 1)
-            .filter(|_| a == b"-Xclang")
-            .and_then(|next| next.strip_prefix(b"-iwithsysroot".as_slice()))
-            .filter(|dir| dir.starts_with(b"/"));
-        match (sysroot, dir) {
-            (Some(root), Some(dir)) => {
-                out.push([b"-isystem".as_slice(), root, dir].concat());
-                i += 2;
-            }
-            _ => {
-                out.push(a.clone());
-                i += 1;
-            }
-        }
-    }
-    out
-}
-
 /// emcc writes the build's object; clang from the template writes another
 /// beside it; both compared. A difference is reported, never hidden: the
 /// build keeps emcc's object.
@@ -299,53 +262,4 @@ fn verify(s: &Setup, argv: &[Vec<u8>], shape: &fast_path::Shape<'_>, t: &Templat
         }
     }
     status
-}
-
-#[cfg(test)]
-mod tests {
-    use super::driver_spelled;
-
-    fn spelled(argv: &[&str]) -> Vec<String> {
-        let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.as_bytes().to_vec()).collect();
-        driver_spelled(&argv)
-            .into_iter()
-            .map(|a| String::from_utf8(a).unwrap())
-            .collect()
-    }
-
-    #[test]
-    fn xclang_iwithsysroot_becomes_isystem_under_the_sysroot_and_nothing_else_changes() {
-        assert_eq!(
-            spelled(&[
-                "clang",
-                "-Xclang",
-                "-iwithsysroot/include/SDL",
-                "--sysroot=/s",
-                "-Xclang",
-                "-load",
-                "-Xclang",
-                "-iwithsysroot/include/compat",
-                "-c",
-                "x.c",
-                "-Xclang",
-            ]),
-            [
-                "clang",
-                "-isystem/s/include/SDL",
-                "--sysroot=/s",
-                "-Xclang",
-                "-load",
-                "-isystem/s/include/compat",
-                "-c",
-                "x.c",
-                "-Xclang"
-            ]
-        );
-    }
-
-    #[test]
-    fn without_a_sysroot_the_command_is_kept() {
-        let argv = ["clang", "-Xclang", "-iwithsysroot/include/SDL", "-c", "x.c"];
-        assert_eq!(spelled(&argv), argv);
-    }
 }

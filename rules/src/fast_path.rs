@@ -418,6 +418,43 @@ impl Template {
     }
 }
 
+/// emcc's clang command with `-Xclang -iwithsysroot<dir>` (how emcc adds its
+/// sysroot's `include/SDL` and `include/compat`) spelled as the driver option
+/// `-isystem<sysroot><dir>`, the same system include directory in the same
+/// place of the search order. Compiler caches read driver options only:
+/// sccache refuses any command with an `-Xclang` it does not know ("Can't
+/// handle UnknownFlag arguments with -Xclang": not cached, not distributed).
+/// (`-iwithsysroot<dir>` without `-Xclang` is cached, but a distributed
+/// compile of the preprocessed file warns that it is unused, an error under
+/// `-Werror`.) The template is proven byte-identical to emcc's object as
+/// spelled here, like any other; without a `--sysroot=` nothing changes.
+pub fn driver_spelled(recorded: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let sysroot = recorded
+        .iter()
+        .rev()
+        .find_map(|a| a.strip_prefix(b"--sysroot=".as_slice()));
+    let mut out = Vec::with_capacity(recorded.len());
+    let mut i = 0;
+    while let Some(a) = recorded.get(i) {
+        let dir = recorded
+            .get(i + 1)
+            .filter(|_| a == b"-Xclang")
+            .and_then(|next| next.strip_prefix(b"-iwithsysroot".as_slice()))
+            .filter(|dir| dir.starts_with(b"/"));
+        match (sysroot, dir) {
+            (Some(root), Some(dir)) => {
+                out.push([b"-isystem".as_slice(), root, dir].concat());
+                i += 2;
+            }
+            _ => {
+                out.push(a.clone());
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 /// The cache file name of a key: 16 hex digits.
 pub fn entry_name(key: &[u8]) -> String {
     format!("{:016x}.fast", crate::response_file::fnv1a64(key))
@@ -583,5 +620,49 @@ mod tests {
             assert_eq!(Mode::parse(m.as_str().as_bytes()), Some(m));
         }
         assert_eq!(Mode::parse(b"yes"), None);
+    }
+
+    fn spelled(argv: &[&str]) -> Vec<String> {
+        let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.as_bytes().to_vec()).collect();
+        driver_spelled(&argv)
+            .into_iter()
+            .map(|a| String::from_utf8(a).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn xclang_iwithsysroot_becomes_isystem_under_the_sysroot_and_nothing_else_changes() {
+        assert_eq!(
+            spelled(&[
+                "clang",
+                "-Xclang",
+                "-iwithsysroot/include/SDL",
+                "--sysroot=/s",
+                "-Xclang",
+                "-load",
+                "-Xclang",
+                "-iwithsysroot/include/compat",
+                "-c",
+                "x.c",
+                "-Xclang",
+            ]),
+            [
+                "clang",
+                "-isystem/s/include/SDL",
+                "--sysroot=/s",
+                "-Xclang",
+                "-load",
+                "-isystem/s/include/compat",
+                "-c",
+                "x.c",
+                "-Xclang"
+            ]
+        );
+    }
+
+    #[test]
+    fn without_a_sysroot_the_command_is_kept() {
+        let argv = ["clang", "-Xclang", "-iwithsysroot/include/SDL", "-c", "x.c"];
+        assert_eq!(spelled(&argv), argv);
     }
 }
