@@ -36,19 +36,6 @@ fn profile() -> Target {
     }
 }
 
-const TOOLS: &[Tool] = &[
-    Tool::Cc,
-    Tool::Cxx,
-    Tool::Cpp,
-    Tool::Ld,
-    Tool::Ar,
-    Tool::Ranlib,
-    Tool::Strip,
-    Tool::Meson,
-    Tool::Cmake,
-    Tool::Backend,
-];
-
 /// Tokens that steer the engine into its branches, mixed with raw bytes.
 const TOKENS: &[&str] = &[
     "-c",
@@ -197,7 +184,7 @@ proptest! {
                 prop_assert!(!files.contains_key(name), "{:?}", String::from_utf8_lossy(name));
             }
         }
-        for &tool in TOOLS {
+        for tool in Tool::ALL {
             let c = read_command(tool, &argv, &read);
             prop_assert_eq!(c, read_command(tool, &argv, &read));
         }

@@ -350,14 +350,7 @@ mod tests {
 
     #[test]
     fn tool_names_round_trip() {
-        for t in [
-            Tool::Cc,
-            Tool::Cxx,
-            Tool::Ld,
-            Tool::Ar,
-            Tool::Ranlib,
-            Tool::Cmake,
-        ] {
+        for t in Tool::ALL {
             assert_eq!(Tool::from_name(t.as_str()), Some(t));
         }
         assert_eq!(Tool::from_name("python"), None);

@@ -76,20 +76,23 @@ impl Tool {
     /// The tool of a short name ([`Tool::as_str`]'s inverse), e.g. an
     /// event's `tool` field read back by the driver.
     pub fn from_name(name: &str) -> Option<Tool> {
-        [
-            Tool::Cc,
-            Tool::Cxx,
-            Tool::Cpp,
-            Tool::Ld,
-            Tool::Ar,
-            Tool::Ranlib,
-            Tool::Strip,
-            Tool::Meson,
-            Tool::Cmake,
-        ]
-        .into_iter()
-        .find(|t| t.as_str() == name)
+        Tool::ALL.into_iter().find(|t| t.as_str() == name)
     }
+
+    /// Every tool (an array of plain values: nothing for the loader to
+    /// relocate).
+    pub const ALL: [Tool; 10] = [
+        Tool::Cc,
+        Tool::Cxx,
+        Tool::Cpp,
+        Tool::Ld,
+        Tool::Ar,
+        Tool::Ranlib,
+        Tool::Strip,
+        Tool::Meson,
+        Tool::Cmake,
+        Tool::Backend,
+    ];
 
     /// A C/C++ compiler driver (what a compiler cache launches).
     pub fn is_compiler(self) -> bool {
