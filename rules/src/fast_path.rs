@@ -21,6 +21,7 @@
 //! |---|---|
 //! | not a compile of one translation unit to an object with `-o FILE` (links, `-E`, `-S`, several sources, an implied output) | emcc does more than one clang call, or names files itself |
 //! | a response file, stdin, joined `-oFILE`/`-MFFILE` | the slots must be whole arguments |
+//! | a precompiled header (`-Xclang -emit-pch`, an output `.pch`/`.gch`) | it records its own file name: the proving compile could never match |
 //! | a flag that writes files beside the object (`-save-temps`, `-gsplit-dwarf`, `-MJ`, `-ftime-trace`, `-Wp,-M…`, `--serialize-diagnostics`) | the proving compile would write them under another name |
 //! | emcc's clang command holds a slot's value inside another argument, or a value more or fewer times than the build's command | the template would not carry over to the next file |
 
@@ -216,6 +217,13 @@ pub fn shape<'a>(argv: &[&'a [u8]]) -> Result<Shape<'a>, &'static str> {
     }
     if !output {
         return Err("no -o FILE");
+    }
+    // A precompiled header records its own file name (CMake's
+    // `-Xclang -emit-pch … -o cmake_pch.h.pch`): the proving compile, which
+    // writes elsewhere, could never match.
+    let pch = |v: &[u8]| v.ends_with(b".pch") || v.ends_with(b".gch");
+    if args.iter().any(|a| *a == b"-emit-pch") || shape.output().is_some_and(pch) {
+        return Err("a precompiled header");
     }
     // The language and the kind of output follow the names' extensions.
     for (kind, value) in &shape.slots.clone() {
@@ -539,6 +547,11 @@ mod tests {
                 "a flag that writes files beside the object",
             ),
             ("emcc -c - -o a.o", "not one translation unit"),
+            ("emcc -x c-header -c h.c -o h.pch", "a precompiled header"),
+            (
+                "emcc -Xclang -emit-pch -c h.c -o h.o",
+                "a precompiled header",
+            ),
         ] {
             assert_eq!(shape(&argv(cmd)), Err(why), "{cmd}");
         }
