@@ -277,6 +277,19 @@ mod tests {
     use super::*;
     use pyrewrite_protocol::Event;
 
+    /// A passthrough report of `execve("/bin/true", argv)`.
+    fn passthrough_of_true(argv: &[*const c_char]) -> Report<'static> {
+        Report {
+            function: "execve",
+            path: b"/bin/true",
+            argv: CArgv(argv.as_ptr()),
+            action: Action::Passthrough,
+            new_argv: None,
+            tool: None,
+            reason: None,
+        }
+    }
+
     fn cstrings(v: &[&[u8]]) -> (Vec<std::ffi::CString>, Vec<*const c_char>) {
         let owned: Vec<_> = v
             .iter()
@@ -351,15 +364,7 @@ mod tests {
         }
         std::fs::create_dir_all(&dir).unwrap();
         let (_a, argv) = cstrings(&[b"true"]);
-        let r = Report {
-            function: "execve",
-            path: b"/bin/true",
-            argv: CArgv(argv.as_ptr()),
-            action: Action::Passthrough,
-            new_argv: None,
-            tool: None,
-            reason: None,
-        };
+        let r = passthrough_of_true(&argv);
         let p = Process {
             pid: 1,
             ppid: 0,
@@ -385,15 +390,7 @@ mod tests {
     #[test]
     fn passthrough_line_has_null_new_argv_and_no_tool() {
         let (_a, argv) = cstrings(&[b"true"]);
-        let r = Report {
-            function: "execve",
-            path: b"/bin/true",
-            argv: CArgv(argv.as_ptr()),
-            action: Action::Passthrough,
-            new_argv: None,
-            tool: None,
-            reason: None,
-        };
+        let r = passthrough_of_true(&argv);
         let p = Process {
             pid: 1,
             ppid: 0,
