@@ -297,6 +297,17 @@ pub fn build(e: &E2e, src: &Path, out: &Path, via: Via) -> Result<Built, String>
                 "the fast path's object differs from emcc's: {line}"
             ));
         }
+        // Without a driver, pyrewrite-cc logs next to PYREWRITE_EVENTS: the
+        // build compiled, so something must be there.
+        if !fast
+            .lines()
+            .any(|l| l.starts_with("learned") || l.starts_with("verified"))
+        {
+            return Err(format!(
+                "no compile went through the fast path ({}): {fast:?}",
+                Path::new(&log).display()
+            ));
+        }
         let natives = wheels_in(&native_out);
         let retag = retag_command(e, out)
             .arg("--events")
