@@ -413,7 +413,7 @@ mod tests {
     fn python_include_shape() {
         for yes in [
             "/usr/include/python3.11",
-            "/opt/pyenv/versions/3.11.7/include/python3.11/",
+            "/home/dev/.pyenv/versions/3.11.7/include/python3.11/",
             "/usr/local/include/python3.12d",
             "/opt/py/include/python3.13t",
             "include/python3.7m",
@@ -431,8 +431,8 @@ mod tests {
             assert!(!looks_like_python_include(no.as_bytes()), "{no}");
         }
         assert_eq!(
-            python_prefix(b"/opt/pyenv/versions/3.11.7/include/python3.11"),
-            Some(&b"/opt/pyenv/versions/3.11.7"[..])
+            python_prefix(b"/home/dev/.pyenv/versions/3.11.7/include/python3.11"),
+            Some(&b"/home/dev/.pyenv/versions/3.11.7"[..])
         );
     }
 
@@ -443,10 +443,10 @@ mod tests {
         assert!(is_host_include(b"/usr/local/include"));
         assert!(!is_host_include(b"/usr/includes"));
         assert!(!is_host_include(b"/src/usr/include"));
-        let pre: &[&[u8]] = &[b"/opt/pyenv/versions/3.11.7"];
+        let pre: &[&[u8]] = &[b"/home/dev/.pyenv/versions/3.11.7"];
         assert!(is_host_lib_dir(b"/usr/lib/x86_64-linux-gnu", pre));
         assert!(is_host_lib_dir(b"/lib64", pre));
-        assert!(is_host_lib_dir(b"/opt/pyenv/versions/3.11.7/lib", pre));
+        assert!(is_host_lib_dir(b"/home/dev/.pyenv/versions/3.11.7/lib", pre));
         assert!(is_host_lib_dir(
             b"/opt/py/lib/python3.11/config-3.11-x86_64-linux-gnu",
             pre
