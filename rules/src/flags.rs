@@ -446,7 +446,10 @@ mod tests {
         let pre: &[&[u8]] = &[b"/home/dev/.pyenv/versions/3.11.7"];
         assert!(is_host_lib_dir(b"/usr/lib/x86_64-linux-gnu", pre));
         assert!(is_host_lib_dir(b"/lib64", pre));
-        assert!(is_host_lib_dir(b"/home/dev/.pyenv/versions/3.11.7/lib", pre));
+        assert!(is_host_lib_dir(
+            b"/home/dev/.pyenv/versions/3.11.7/lib",
+            pre
+        ));
         assert!(is_host_lib_dir(
             b"/opt/py/lib/python3.11/config-3.11-x86_64-linux-gnu",
             pre
